@@ -1,0 +1,39 @@
+"""The project's errors. Every message says what went wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: the CLI and the UI show the message, never a traceback."""
+
+
+class ConfigError(RagError):
+    """A setting or environment variable has a value the project cannot use."""
+
+
+class LoadError(RagError):
+    """A file could not be read as text (binary, empty, undecodable, unsupported)."""
+
+
+class IndexNotFoundError(RagError):
+    """There is no index where one was expected."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with other settings (model, chunker, format version)."""
+
+
+class IndexCorruptError(RagError):
+    """Index files are missing, truncated or inconsistent with the manifest."""
+
+
+class PromptError(RagError):
+    """A prompt template is missing or does not declare the variables it uses."""
+
+
+class LLMError(RagError):
+    """The language model could not be reached or answered with an error."""
+
+
+class QuestionError(RagError, ValueError):
+    """The question is empty or unusable. Also a ValueError, as callers expect."""

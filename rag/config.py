@@ -36,14 +36,16 @@ def _float(env: dict, name: str, default: float) -> float:
 class ChunkSettings:
     """How documents are cut into passages. Defaults chosen by `rag eval --compare`."""
 
-    size: int = 300
-    overlap: int = 1  # sentences repeated at the start of the next chunk
+    size: int = 300  # characters; a chunk ends at a sentence end at or before this
+    overlap: int = 80  # characters of whole trailing sentences repeated in the next chunk
 
     def __post_init__(self) -> None:
         if self.size < 50:
             raise ConfigError(f"chunk size {self.size} is too small; use at least 50 characters")
-        if not 0 <= self.overlap <= 5:
-            raise ConfigError(f"chunk overlap {self.overlap} must be 0..5 sentences")
+        if not 0 <= self.overlap < self.size // 2:
+            raise ConfigError(
+                f"chunk overlap {self.overlap} must be between 0 and half the chunk size ({self.size // 2})"
+            )
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Settings:
     chunk: ChunkSettings = field(default_factory=ChunkSettings)
     top_k: int = 5
     fusion: str = "rrf"  # rrf | dense | bm25
+    refuse_check: bool = True  # extractive answerer refuses when the passages lack the answer
     llm_mode: str = "extractive"  # extractive | openai
     llm: LLMSettings = field(default_factory=LLMSettings)
 
@@ -117,6 +120,7 @@ class Settings:
             ),
             top_k=_int(env, "RAG_TOP_K", 5),
             fusion=(env.get("RAG_FUSION") or "rrf").lower(),
+            refuse_check=(env.get("RAG_REFUSE_CHECK") or "1").lower() not in ("0", "false", "no", "off"),
             llm_mode=mode,
             llm=llm,
         )

@@ -662,3 +662,327 @@ def evaluate(
         by_type=_by_type(rows),
         rows=rows,
     )
+
+
+# ---------------------------------------------------------------------------
+# Writing results
+
+
+def _jsonable(value):
+    """NaN becomes null so the file is strict JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def write_json(data: dict, path: str | Path) -> Path:
+    """Write strict JSON (UTF-8, Chinese kept readable), creating parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(_jsonable(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Comparing configurations
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One configuration of a --compare run: a label and the Settings changes it makes."""
+
+    label: str
+    changes: dict
+
+
+def compare_variants(base: "Settings", chunk_sizes: Sequence[int], cache_dir: Path) -> list[Variant]:
+    """Hybrid vs dense vs BM25, refusal check on/off, and the extra chunk sizes."""
+    from .config import ChunkSettings
+
+    size = base.chunk.size
+    variants = [
+        Variant(f"hybrid RRF (chunk {size})", {"fusion": "rrf", "refuse_check": True}),
+        Variant("dense only", {"fusion": "dense", "refuse_check": True}),
+        Variant("BM25 only", {"fusion": "bm25", "refuse_check": True}),
+        Variant("hybrid, no refusal check", {"fusion": "rrf", "refuse_check": False}),
+    ]
+    for other in chunk_sizes:
+        if other == size:
+            continue
+        overlap = min(base.chunk.overlap, max(0, other // 2 - 1))
+        chunk = ChunkSettings(size=other, overlap=overlap)
+        variants.append(Variant(
+            f"hybrid, chunk {other}",
+            {"fusion": "rrf", "refuse_check": True, "chunk": chunk,
+             "index_dir": cache_dir / f"chunk-{other}-{overlap}"},
+        ))
+    return variants
+
+
+def _seed_embedding_cache(source_index: Path, target_index: Path) -> None:
+    """Copy the base index's embedding cache so repeated chunk texts are not re-embedded."""
+    import shutil
+
+    try:
+        from .index import EMBEDDING_CACHE_FILE  # optional: name of the cache inside an index
+    except ImportError:
+        return
+    src = Path(source_index) / EMBEDDING_CACHE_FILE
+    dst = Path(target_index) / EMBEDDING_CACHE_FILE
+    if src.exists() and not dst.exists():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
+def run_compare(
+    base: "Settings",
+    questions: Sequence[Question],
+    *,
+    top_k: int,
+    split: str,
+    chunk_sizes: Sequence[int],
+    cache_dir: Path,
+    results_dir: Path,
+    log: Callable[[str], None] = lambda msg: None,
+) -> list[EvalReport]:
+    """Evaluate every variant and write compare.md, compare.json and compare.png."""
+    from .assistant import Assistant
+
+    reports = []
+    for variant in compare_variants(base, chunk_sizes, cache_dir):
+        settings = base.replace(**variant.changes)
+        assistant = Assistant(settings)
+        if "index_dir" in variant.changes:
+            log(f"building index for {variant.label} in {settings.index_dir} …")
+            _seed_embedding_cache(base.index_dir, settings.index_dir)
+            assistant.build_index()
+        log(f"evaluating {variant.label} …")
+        reports.append(evaluate(assistant, questions, top_k=top_k, split=split, label=variant.label))
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / "compare.md").write_text(compare_markdown(reports), encoding="utf-8")
+    write_json({"variants": [r.to_dict() for r in reports]}, results_dir / "compare.json")
+    compare_chart(reports, results_dir / "compare.png")
+    return reports
+
+
+COMPARE_COLUMNS = (
+    ("R@1", "retrieval", "recall@1"),
+    ("R@5", "retrieval", "recall@5"),
+    ("MRR", "retrieval", "mrr"),
+    ("evidence in answer", "answer", "evidence_rate"),
+    ("relaxed evidence", "answer", "evidence_rate_relaxed"),
+    ("char F1", "answer", "char_f1"),
+    ("refusal acc.", "answer", "refusal_accuracy"),
+    ("false refusals", "answer", "false_refusal_rate"),
+    ("citation validity", "answer", "citation_validity"),
+    ("retrieve p50 ms", "latency_ms", "retrieve_p50"),
+    ("answer p50 ms", "latency_ms", "answer_p50"),
+)
+
+
+def compare_markdown(reports: Sequence[EvalReport]) -> str:
+    """One row per configuration, the headline metrics as columns."""
+    if not reports:
+        return ""
+    c = reports[0].config
+    lines = [
+        "## Configurations compared",
+        "",
+        f"{c['n_questions']} questions (split `{c['split']}`, {c['n_answerable']} answerable, "
+        f"{c['n_unanswerable']} unanswerable), top_k {c['top_k']}, embedding `{c.get('embed_model')}`.",
+        "",
+        "| configuration | chunks | " + " | ".join(name for name, _, _ in COMPARE_COLUMNS) + " |",
+        "|---|---|" + "---|" * len(COMPARE_COLUMNS),
+    ]
+    for r in reports:
+        cells = []
+        for _, section, key in COMPARE_COLUMNS:
+            value = getattr(r, section).get(key)
+            cells.append(_f(value, 1 if section == "latency_ms" else 3))
+        chunk = f"{r.config.get('chunk_size')}/{r.config.get('chunk_overlap')}"
+        lines.append(f"| {r.config['label']} | {chunk} | " + " | ".join(cells) + " |")
+    lines += ["", "Chunks: size/overlap in characters. Definitions: see `rag/evaluation.py`."]
+    return "\n".join(lines) + "\n"
+
+
+def compare_chart(reports: Sequence[EvalReport], path: Path) -> Path:
+    """Grouped bars of the quality metrics per configuration, plus answer latency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [
+        ("R@1", lambda r: r.retrieval["recall@1"]),
+        ("R@5", lambda r: r.retrieval["recall@5"]),
+        ("MRR", lambda r: r.retrieval["mrr"]),
+        ("evidence in answer", lambda r: r.answer["evidence_rate"]),
+        ("refusal accuracy", lambda r: r.answer["refusal_accuracy"]),
+        ("1 − false refusals", lambda r: 1 - r.answer["false_refusal_rate"]),
+    ]
+    fig, (ax, ax_lat) = plt.subplots(
+        1, 2, figsize=(14, 5.5), gridspec_kw={"width_ratios": [3, 1]}
+    )
+    n = len(reports)
+    width = 0.8 / max(n, 1)
+    xs = range(len(metrics))
+    for i, report in enumerate(reports):
+        values = [_nan0(fn(report)) for _, fn in metrics]
+        ax.bar([x + (i - (n - 1) / 2) * width for x in xs], values, width, label=report.config["label"])
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([name for name, _ in metrics])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("share of questions")
+    ax.set_title(f"Quality by configuration ({reports[0].config['n_questions']} questions)")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(axis="y", alpha=0.3)
+    labels = [r.config["label"] for r in reports]
+    ax_lat.barh(labels, [_nan0(r.latency_ms["answer_p50"]) for r in reports], color="tab:gray")
+    ax_lat.set_xlabel("answer p50 (ms)")
+    ax_lat.invert_yaxis()
+    ax_lat.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _nan0(value) -> float:
+    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+# ---------------------------------------------------------------------------
+# Command line: `rag eval`
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of `rag eval` (also used by `python -m rag.evaluation`)."""
+    parser.add_argument(
+        "questions", nargs="?", default=str(DEFAULT_QUESTIONS),
+        help="question set, JSON Lines (default: eval/questions.jsonl)",
+    )
+    parser.add_argument("--split", choices=("tune", "test", "all"), default="all",
+                        help="which part of the question set to score (default: all)")
+    parser.add_argument("--top-k", type=int, default=None,
+                        help="passages per answer and the k of the failure table (default: RAG_TOP_K or 5)")
+    parser.add_argument("--json", metavar="OUT", help="write every metric and per-question row as JSON")
+    parser.add_argument("--markdown", metavar="OUT", help="also write the Markdown report to a file")
+    parser.add_argument("--index-dir", help="index to evaluate (default: RAG_INDEX_DIR or index/)")
+    parser.add_argument("--corpus-dir", help="articles the index is built from (for --compare)")
+    parser.add_argument("--fusion", choices=("rrf", "dense", "bm25"), help="retrieval fusion to use")
+    parser.add_argument("--no-refuse-check", action="store_true",
+                        help="turn the extractive answerer's refusal check off")
+    parser.add_argument("--retrieval-only", action="store_true",
+                        help="score retrieval only; skip answers (faster)")
+    parser.add_argument("--max-failures", type=int, default=40,
+                        help="failure rows shown in the Markdown report (default 40; all in --json)")
+    parser.add_argument("--compare", action="store_true",
+                        help="evaluate several configurations side by side; writes compare.md/.json/.png")
+    parser.add_argument("--chunk-sizes", default="200,300,500",
+                        help="chunk sizes for --compare, comma-separated (default 200,300,500)")
+    parser.add_argument("--results-dir", default=str(DEFAULT_RESULTS_DIR),
+                        help="where --compare writes its table and chart (default eval/results)")
+    parser.add_argument("--cache-dir", default=None,
+                        help="where --compare builds extra indexes (default <index-dir>/../.cache/compare)")
+    return parser
+
+
+def _settings_from_args(args) -> "Settings":
+    from .config import Settings
+
+    settings = Settings.from_env()
+    changes: dict = {}
+    if args.index_dir:
+        changes["index_dir"] = Path(args.index_dir)
+    if args.corpus_dir:
+        changes["corpus_dir"] = Path(args.corpus_dir)
+    if args.fusion:
+        changes["fusion"] = args.fusion
+    if args.no_refuse_check:
+        changes["refuse_check"] = False
+    if args.top_k is not None:
+        changes["top_k"] = args.top_k
+    return settings.replace(**changes) if changes else settings
+
+
+def _progress_printer(label: str) -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        print(f"\r{label}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _parse_sizes(raw: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in raw.split(",") if s.strip()]
+    except ValueError:
+        raise QuestionSetError(f"--chunk-sizes {raw!r}: give whole numbers, e.g. 200,300,500") from None
+    if not sizes:
+        raise QuestionSetError("--chunk-sizes is empty; give e.g. 200,300,500")
+    return sizes
+
+
+def run_eval_command(args) -> int:
+    """Body of `rag eval`: print the report; write JSON/Markdown/compare outputs as asked."""
+    settings = _settings_from_args(args)
+    top_k = settings.top_k
+    questions = load_questions(args.questions)
+    select_split(questions, args.split)  # fail early on an empty split
+    if args.compare:
+        cache_dir = Path(args.cache_dir) if args.cache_dir else settings.index_dir.parent / ".cache" / "compare"
+        results = Path(args.results_dir)
+        reports = run_compare(
+            settings, questions, top_k=top_k, split=args.split,
+            chunk_sizes=_parse_sizes(args.chunk_sizes), cache_dir=cache_dir, results_dir=results,
+            log=lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+        print(compare_markdown(reports))
+        print(f"wrote {results / 'compare.md'}, {results / 'compare.json'}, {results / 'compare.png'}")
+        if args.json:
+            write_json({"variants": [r.to_dict() for r in reports]}, args.json)
+        return 0
+
+    from .assistant import Assistant
+
+    assistant = Assistant(settings)
+    report = evaluate(
+        assistant, questions, top_k=top_k, split=args.split, answers=not args.retrieval_only,
+        progress=_progress_printer("eval"),
+    )
+    text = report.to_markdown(max_failures=args.max_failures)
+    print(text)
+    if args.markdown:
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(report.to_markdown(), encoding="utf-8")
+    if args.json:
+        write_json(report.to_dict(), args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m rag.evaluation …`: the same as `rag eval …`."""
+    parser = add_eval_arguments(argparse.ArgumentParser(prog="rag eval", description=__doc__.split("\n")[0]))
+    args = parser.parse_args(argv)
+    try:
+        return run_eval_command(args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

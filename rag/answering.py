@@ -1,0 +1,318 @@
+"""Answering from retrieved passages, and the decision to refuse.
+
+The built-in answerer is extractive: it picks the one to three sentences of the
+passages that best answer the question and marks each with [n]. Before that,
+``assess_evidence`` decides whether the passages hold an answer at all, from the
+entities the question names and the kind of answer it expects (a number, a date, a
+place, a reason ...). Thresholds were calibrated on the tune split of the project's
+question set (see README, "Evaluation").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol
+
+from .chunking import split_sentences
+from .errors import QuestionError
+from .lexical import tokenize
+from .schema import Answer, Passage
+
+MAX_QUESTION_CHARS = 2000
+REFUSAL_TEXT = "抱歉，现有文章中没有找到能回答这个问题的内容。"
+
+IdfFn = Callable[[str], float]
+
+
+class Answerer(Protocol):
+    """Turns a question and its retrieved passages into a cited answer."""
+
+    mode: str
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+
+
+def validate_question(question: str) -> tuple[str, list[str]]:
+    """The question stripped, plus warnings; empty questions raise QuestionError."""
+    if not isinstance(question, str):
+        raise QuestionError(f"The question must be text, not {type(question).__name__}.")
+    text = question.strip()
+    if not text:
+        raise QuestionError("The question is empty: type a question about the articles (问题不能为空).")
+    warnings = []
+    if len(text) > MAX_QUESTION_CHARS:
+        text = text[:MAX_QUESTION_CHARS]
+        warnings.append(
+            f"问题过长（{len(question.strip())} 字），只使用了前 {MAX_QUESTION_CHARS} 字。"
+        )
+    return text, warnings
+
+
+# ---------------------------------------------------------------- question analysis
+
+_QUESTION_WORDS = re.compile(
+    "请问|请|一下|什么样|什么|哪些|哪个|哪家|哪位|哪里|哪儿|哪一|哪|多少|多大|多高|多长|多久|几个|几"
+    "|怎么样|怎么|怎样|如何|为什么|为何|是否|是不是|有没有|能否|可以|吗|呢|呀|吧|啊"
+    "|根据|文章|文中|报道|提到|提及|介绍|说明|讲述|谈到|指出|认为|表示|主要|具体|分别|都|有关|关于"
+)
+_STOP_CHARS = re.compile("[的了是在有和与及对把被也还就其该这那它他她们些个，。？！、：；“”‘’（）()?!,.:;\"' ]")
+
+_TYPE_PATTERNS = [
+    ("date", re.compile("哪一年|哪年|何时|什么时候|哪一天|哪天|日期|什么时间|几月|几号|哪个月|年份|时间")),
+    ("number", re.compile("多少|几[个家项次位名种亿万倍岁条批所类只台款]|多大|多高|多长|多久|比例|占比|比重|百分|金额|数量|规模|增速|增长了?多|规模有多|排名第几|第几")),
+    ("place", re.compile("哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户")),
+    ("person", re.compile("谁|哪位|什么人|哪一位")),
+    ("why", re.compile("为什么|为何|原因|怎么会|何以|理由")),
+    ("list", re.compile("哪些|有哪几|包括什么|包括哪|几大|几方面|哪几")),
+    ("definition", re.compile("什么是|是什么|指什么|含义|意思|定义|是指|何谓")),
+]
+
+_NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍岁条批所类只台款%％年月日]|百分之")
+_DATE_RE = re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月|今年|去年|明年|近年|年初|年底|年末")
+_PLACE_RE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|镇|州|国|岛|湾|园|城|基地|中心|大学)|北京|上海|天津|重庆|香港|深圳|杭州|南京|苏州|武汉|青岛|美国|欧洲|日本|海外|全球")
+_WHY_RE = re.compile("因为|由于|原因|为了|因此|所以|导致|使得|得益于|在于|旨在|目的|以便|从而|推动|促进|需要|意味着")
+_LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次")
+
+_TYPE_MARKERS = {"date": _DATE_RE, "number": _NUMBER_RE, "place": _PLACE_RE, "why": _WHY_RE, "list": _LIST_RE}
+
+
+def answer_type(question: str) -> str:
+    """The kind of answer a question expects: date, number, place, person, why, list, definition or other."""
+    for name, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            return name
+    return "other"
+
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def _posseg():
+    global _jieba_ready
+    import jieba
+    import jieba.posseg
+
+    with _jieba_lock:
+        if not _jieba_ready:
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba_ready = True
+    return jieba.posseg
+
+
+def _content(question: str) -> str:
+    return _STOP_CHARS.sub(" ", _QUESTION_WORDS.sub(" ", question))
+
+
+def extract_terms(question: str) -> list[str]:
+    """Key terms of a question (content words, names, numbers), in order, without repeats."""
+    terms: list[str] = []
+    for word, flag in _posseg().lcut(_content(question)):
+        word = word.strip()
+        if not word or flag in ("x", "uj", "ul", "p", "c", "u", "r", "d", "y", "e"):
+            continue
+        if len(word) >= 2 or re.fullmatch(r"[A-Za-z0-9.]+", word):
+            if word not in terms:
+                terms.append(word)
+    return terms
+
+
+def named_entities(question: str) -> list[str]:
+    """Terms that name something specific (people, places, organisations, Latin names, years, quotes)."""
+    entities: list[str] = []
+    for quoted in re.findall(r"[“「『\"]([^”」』\"]{2,20})[”」』\"]", question):
+        entities.append(quoted)
+    for m in re.finditer(r"[A-Za-z][A-Za-z0-9&/.+-]*[A-Za-z0-9]|\d{4}\s*年", question):
+        entities.append(m.group().replace(" ", ""))
+    for word, flag in _posseg().lcut(_content(question)):
+        if flag in ("nr", "ns", "nt", "nz", "nrt", "nrfg") and len(word) >= 2:
+            entities.append(word)
+    seen: list[str] = []
+    for e in entities:
+        if e not in seen:
+            seen.append(e)
+    return seen
+
+
+# ---------------------------------------------------------------- evidence and scoring
+
+@dataclass
+class ScoredSentence:
+    passage: int  # index into the passages list
+    start: int  # offsets within the passage text
+    end: int
+    text: str
+    coverage: float  # IDF-weighted share of the question's tokens in this sentence
+    typed: bool  # carries the kind of answer the question expects
+    score: float
+
+
+@dataclass
+class Evidence:
+    """The decision whether the passages hold an answer, with the reason and the best sentences."""
+
+    answerable: bool
+    reason: str
+    qtype: str = "other"
+    missing: list[str] = field(default_factory=list)
+    sentences: list[ScoredSentence] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RefusalPolicy:
+    """Thresholds of the refusal decision, calibrated on the tune split (see README)."""
+
+    min_coverage: float = 0.35  # best sentence must hold this share of the question's weight
+    min_typed_coverage: float = 0.30  # ... and a sentence with the expected kind of answer this much
+    require_entities: bool = True
+
+
+def _tokens(text: str) -> set[str]:
+    return set(tokenize(text))
+
+
+def _query_weights(question: str, idf: IdfFn | None) -> dict[str, float]:
+    toks = _tokens(_content(question))
+    if not toks:
+        toks = _tokens(question)
+    return {t: (idf(t) if idf else 1.0) or 0.5 for t in toks}
+
+
+def _coverage(weights: dict[str, float], text_tokens: set[str]) -> float:
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in text_tokens) / total
+
+
+def score_sentences(question: str, passages: list[Passage], idf: IdfFn | None = None) -> list[ScoredSentence]:
+    """Every sentence of the passages, scored for how well it answers the question, best first."""
+    weights = _query_weights(question, idf)
+    qtype = answer_type(question)
+    marker = _TYPE_MARKERS.get(qtype)
+    scored: list[ScoredSentence] = []
+    for pi, p in enumerate(passages):
+        spans = split_sentences(p.text)
+        for si, (s, e) in enumerate(spans):
+            text = p.text[s:e]
+            if len(text) < 6 or text == p.title:
+                continue
+            cov = _coverage(weights, _tokens(text))
+            # A sentence often names its subject in the one before it: lend it a little.
+            if si > 0:
+                prev = p.text[spans[si - 1][0]:spans[si - 1][1]]
+                cov = max(cov, 0.8 * _coverage(weights, _tokens(prev + text)) if cov > 0 else 0.0)
+            typed = bool(marker.search(text)) if marker else True
+            score = cov + (0.08 if typed and marker else 0.0) - 0.015 * pi
+            scored.append(ScoredSentence(pi, s, e, text, cov, typed, score))
+    scored.sort(key=lambda x: -x.score)
+    return scored
+
+
+def assess_evidence(
+    question: str, passages: list[Passage], idf: IdfFn | None = None,
+    policy: RefusalPolicy = RefusalPolicy(),
+) -> Evidence:
+    """Decide whether ``passages`` answer ``question``; the reason says why not."""
+    qtype = answer_type(question)
+    if not passages:
+        return Evidence(False, "没有检索到任何段落", qtype)
+    sentences = score_sentences(question, passages, idf)
+    if policy.require_entities:
+        joined = "".join(p.title + p.text for p in passages).replace(" ", "")
+        missing = [e for e in named_entities(question) if e not in joined]
+        if missing:
+            return Evidence(False, f"文章中没有提到：{'、'.join(missing)}", qtype, missing, sentences)
+    if not sentences or sentences[0].coverage < policy.min_coverage:
+        best = sentences[0].coverage if sentences else 0.0
+        return Evidence(False, f"段落与问题的重合度过低（{best:.2f}）", qtype, [], sentences)
+    if qtype in _TYPE_MARKERS:
+        typed = [s for s in sentences if s.typed]
+        if not typed or typed[0].coverage < policy.min_typed_coverage:
+            return Evidence(False, f"段落中没有与问题相关的{_TYPE_NAMES[qtype]}", qtype, [], sentences)
+    return Evidence(True, "", qtype, [], sentences)
+
+
+_TYPE_NAMES = {"date": "时间", "number": "数字", "place": "地点", "why": "原因", "list": "列举"}
+
+
+# ---------------------------------------------------------------- the extractive answerer
+
+def refusal(question: str, passages: list[Passage], reason: str = "", mode: str = "extractive",
+            warnings: list[str] | None = None) -> Answer:
+    """The answer given when the articles do not hold one: clear, and with no citations."""
+    text = REFUSAL_TEXT + (f"（{reason}）" if reason else "")
+    return Answer(text=text, citations=[], refused=True, mode=mode, warnings=list(warnings or []),
+                  query=question, passages=list(passages))
+
+
+class ExtractiveAnswerer:
+    """Answers with the best one to three sentences of the passages, each marked [n]."""
+
+    mode = "extractive"
+
+    def __init__(self, idf: IdfFn | None = None, *, refuse_check: bool = True,
+                 policy: RefusalPolicy = RefusalPolicy(), max_sentences: int = 3,
+                 max_chars: int = 220) -> None:
+        self.idf = idf
+        self.refuse_check = refuse_check
+        self.policy = policy
+        self.max_sentences = max_sentences
+        self.max_chars = max_chars
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        evidence = assess_evidence(question, passages, self.idf, self.policy)
+        if self.refuse_check and not evidence.answerable:
+            return refusal(question, passages, evidence.reason)
+        return self.compose(question, passages, evidence)
+
+    def compose(self, question: str, passages: list[Passage], evidence: Evidence) -> Answer:
+        """Write the answer from the evidence's best sentences, citing each."""
+        sentences = evidence.sentences
+        if not sentences:
+            return refusal(question, passages, "段落中没有可用的句子")
+        best = sentences[0]
+        if evidence.qtype in _TYPE_MARKERS:
+            typed = [s for s in sentences if s.typed]
+            if typed and typed[0].coverage >= best.coverage - 0.15:
+                best = typed[0]
+        chosen = [best]
+        limit = self.max_sentences if evidence.qtype in ("list", "why", "other", "definition") else 2
+        for s in sentences:
+            if len(chosen) >= limit:
+                break
+            if s is best or s.score < 0.8 * best.score or s.coverage < self.policy.min_coverage:
+                continue
+            if any(_tokens(s.text) <= _tokens(c.text) or _redundant(s.text, c.text) for c in chosen):
+                continue
+            if sum(len(c.text) for c in chosen) + len(s.text) > self.max_chars:
+                continue
+            chosen.append(s)
+        # Keep the document order within one passage so the answer reads naturally.
+        chosen.sort(key=lambda s: (passages[s.passage].doc_id, passages[s.passage].start + s.start))
+        citations: list[Passage] = []
+        parts = []
+        for s in chosen:
+            p = passages[s.passage]
+            if p not in citations:
+                citations.append(p)
+            parts.append(f"{s.text}[{citations.index(p) + 1}]")
+        return Answer(text="".join(parts), citations=citations, refused=False, mode=self.mode,
+                      query=question, passages=list(passages))
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Extractive answers are ready at once: one piece, then the Answer."""
+        result = self.answer(question, passages)
+        yield result.text
+        yield result
+
+
+def _redundant(a: str, b: str) -> bool:
+    ta, tb = _tokens(a), _tokens(b)
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / min(len(ta), len(tb)) > 0.7

@@ -24,8 +24,8 @@ CORPUS = ROOT / "corpus"
 KEYS = {"id", "question", "answer", "evidence", "doc", "type", "split"}
 TYPES = {"number", "entity", "definition", "list", "why", "multi", "unanswerable"}
 SPLITS = {"tune", "test"}
-MIN_QUESTIONS = 60
-MIN_UNANSWERABLE = 7
+MIN_QUESTIONS = 90
+MIN_UNANSWERABLE = 15
 EVIDENCE_CHARS = (8, 40)
 
 

@@ -608,16 +608,23 @@ def evaluate(
     split: str = "all",
     label: str = "",
     answers: bool = True,
+    warmup: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalReport:
     """Run every question through ``assistant`` and score retrieval and answers.
 
     Retrieval is scored on a separate ``retrieve`` call at depth max(top_k, 10) (for
-    recall@10 and MRR); the answer comes from ``answer(question, top_k)``.
+    recall@10 and MRR); the answer comes from ``answer(question, top_k)``. One
+    untimed warm-up question first loads the index and the model, so latencies
+    are warm.
     """
     qs = select_split(coerce_questions(questions), split)
     supports = _support_function()
     depth = max(top_k, MRR_DEPTH)
+    if warmup:
+        assistant.retrieve(qs[0].question, top_k=depth)
+        if answers:
+            assistant.answer(qs[0].question, top_k=top_k)
     rows = []
     for i, q in enumerate(qs, 1):
         timings: dict = {}
@@ -725,19 +732,24 @@ def compare_variants(base: "Settings", chunk_sizes: Sequence[int], cache_dir: Pa
     return variants
 
 
-def _seed_embedding_cache(source_index: Path, target_index: Path) -> None:
-    """Copy the base index's embedding cache so repeated chunk texts are not re-embedded."""
+def _seed_from_base(source_index: Path, target_index: Path) -> None:
+    """Copy the base index's live snapshot into a new variant index directory.
+
+    The build then treats it as the previous index: chunk texts that repeat keep
+    their vectors and only new texts are embedded.
+    """
     import shutil
 
-    try:
-        from .index import EMBEDDING_CACHE_FILE  # optional: name of the cache inside an index
-    except ImportError:
+    source_index, target_index = Path(source_index), Path(target_index)
+    pointer = source_index / "CURRENT"
+    if (target_index / "CURRENT").exists() or not pointer.is_file():
         return
-    src = Path(source_index) / EMBEDDING_CACHE_FILE
-    dst = Path(target_index) / EMBEDDING_CACHE_FILE
-    if src.exists() and not dst.exists():
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
+    snap = pointer.read_text("utf-8").strip()
+    if not (source_index / snap).is_dir():
+        return
+    target_index.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source_index / snap, target_index / snap, dirs_exist_ok=True)
+    (target_index / "CURRENT").write_text(snap + "\n", encoding="utf-8")
 
 
 def run_compare(
@@ -760,7 +772,7 @@ def run_compare(
         assistant = Assistant(settings)
         if "index_dir" in variant.changes:
             log(f"building index for {variant.label} in {settings.index_dir} …")
-            _seed_embedding_cache(base.index_dir, settings.index_dir)
+            _seed_from_base(base.index_dir, settings.index_dir)
             assistant.build_index()
         log(f"evaluating {variant.label} …")
         reports.append(evaluate(assistant, questions, top_k=top_k, split=split, label=variant.label))

@@ -212,3 +212,95 @@ def test_duplicate_ids_and_missing_file(tmp_path):
         load_questions(tmp_path / "nope.jsonl")
     with pytest.raises(QuestionSetError, match="no question has split 'tune'"):
         select_split(load_questions(_write(tmp_path, [json.dumps(_q(), ensure_ascii=False)])), "tune")
+
+
+# --- end to end: `rag eval` on a real index ------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL_FILE = "004_a725a1633d20dd26.txt"
+
+
+@pytest.fixture(scope="module")
+def small_questions(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """The project's questions on the small corpus's file, plus three unanswerable ones."""
+    rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text("utf-8").splitlines()
+            if line.strip()]
+    on_file = [r for r in rows if r["doc"] == SMALL_FILE or (isinstance(r["doc"], list) and r["doc"] == [SMALL_FILE])]
+    unanswerable = [r for r in rows if r["type"] == "unanswerable"][:3]
+    assert len(on_file) >= 4 and len(unanswerable) == 3, "the question set covers the small file"
+    path = tmp_path_factory.mktemp("eval") / "small.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in on_file + unanswerable), "utf-8")
+    return path, on_file + unanswerable
+
+
+@pytest.mark.slow
+def test_rag_eval_cli_end_to_end(small_index_dir, small_corpus_dir, small_questions, tmp_path, capsys):
+    from rag.cli import main
+
+    path, rows = small_questions
+    out = tmp_path / "report.json"
+    code = main(["eval", str(path), "--index-dir", str(small_index_dir), "--corpus-dir", str(small_corpus_dir),
+                 "--json", str(out), "--markdown", str(tmp_path / "report.md")])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "| any evidence hit |" in printed and "### Failures" in printed
+
+    data = json.loads(out.read_text("utf-8"))
+    for dotted in ("retrieval.recall@1", "retrieval.recall@5", "retrieval.mrr", "answer.evidence_rate",
+                   "answer.refusal_accuracy", "answer.false_refusal_rate", "latency_ms.answer_p50"):
+        section, key = dotted.split(".", 1)
+        assert data[dotted] == data[section][key]
+        assert data[dotted] is not None
+    r = data["retrieval"]
+    assert 0 <= r["recall@1"] <= r["recall@3"] <= r["recall@5"] <= r["recall@10"] <= 1
+    assert r["mrr"] <= r["recall@10"]
+    # Hybrid retrieval over one file finds the evidence for most questions.
+    assert r["recall@5"] >= 0.75
+    assert 0 <= data["answer"]["refusal_accuracy"] <= 1
+    assert data["latency_ms"]["answer_p50"] > 0
+    assert data["config"]["n_questions"] == len(rows) == len(data["questions"])
+    assert data["config"]["n_unanswerable"] == 3
+    assert {q["id"] for q in data["questions"]} == {row["id"] for row in rows}
+    assert (tmp_path / "report.md").read_text("utf-8").startswith("## Evaluation")
+
+    # --split keeps only that part of the question set
+    test_ids = {row["id"] for row in rows if row.get("split") == "test"}
+    code = main(["eval", str(path), "--index-dir", str(small_index_dir), "--split", "test",
+                 "--retrieval-only", "--json", str(out)])
+    assert code == 0
+    assert {q["id"] for q in json.loads(out.read_text("utf-8"))["questions"]} == test_ids
+
+
+def test_rag_eval_cli_reports_bad_question_file(tmp_path, capsys):
+    from rag.cli import main
+
+    bad = _write(tmp_path, [json.dumps(_q(), ensure_ascii=False), "not json"])
+    assert main(["eval", str(bad)]) == 2
+    assert "q.jsonl:2: not valid JSON" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_rag_eval_compare_writes_table_and_chart(small_index_dir, small_corpus_dir, small_questions, tmp_path, capsys):
+    from rag.cli import main
+
+    path, rows = small_questions
+    results = tmp_path / "results"
+    code = main(["eval", str(path), "--compare", "--index-dir", str(small_index_dir),
+                 "--corpus-dir", str(small_corpus_dir), "--chunk-sizes", "300,450",
+                 "--results-dir", str(results), "--cache-dir", str(tmp_path / "cache")])
+    assert code == 0
+    table = (results / "compare.md").read_text("utf-8")
+    assert table.count("\n| ") == 1 + 5  # header + 5 configurations
+    assert (results / "compare.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    variants = {v["config"]["label"]: v for v in json.loads((results / "compare.json").read_text("utf-8"))["variants"]}
+    assert variants["dense only"]["config"]["fusion"] == "dense"
+    assert variants["BM25 only"]["config"]["fusion"] == "bm25"
+    assert variants["hybrid, chunk 450"]["config"]["chunk_size"] == 450
+    assert (tmp_path / "cache" / "chunk-450-80" / "CURRENT").is_file()
+    hybrid = next(v for label, v in variants.items() if label.startswith("hybrid RRF"))
+    no_check = variants["hybrid, no refusal check"]
+    assert no_check["config"]["refuse_check"] is False
+    # Without the refusal check the answerer refuses no more often than with it.
+    assert no_check["answer"]["false_refusal_rate"] <= hybrid["answer"]["false_refusal_rate"]
+    assert no_check["answer"]["refusal_accuracy"] <= hybrid["answer"]["refusal_accuracy"]
+    assert all(v["config"]["n_questions"] == len(rows) for v in variants.values())

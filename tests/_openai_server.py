@@ -20,7 +20,11 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Callable, Iterator
+
+import pytest
+
+TEST_KEY = "sk-test-4f9c2a7e1b3d5f60"
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -51,6 +55,10 @@ class Reply:
     pieces: list[str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     error_message: str = ""
+    # Streaming proof: after the first piece the server waits until the client sets
+    # ``gate`` (having received that piece), then records whether it did.
+    gate: threading.Event | None = None
+    gate_released: bool | None = None
 
     def stream_pieces(self) -> list[str]:
         if self.pieces is not None:
@@ -254,7 +262,9 @@ def _make_handler(server: OpenAIServer):
             self.close_connection = True
             first = {"role": "assistant", "content": ""}
             self._event(_chunk(first, model))
-            for piece in reply.stream_pieces():
+            for i, piece in enumerate(reply.stream_pieces()):
+                if i == 1 and reply.gate is not None:
+                    reply.gate_released = reply.gate.wait(10)
                 server._sleep(reply.piece_delay)
                 if server._closing.is_set():
                     return
@@ -297,3 +307,11 @@ def _chunk(delta: dict, model: str, finish: str | None = None) -> dict:
         "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
+
+
+@pytest.fixture
+def openai_server() -> Iterator[OpenAIServer]:
+    """A fresh scripted server per test; it expects ``Authorization: Bearer TEST_KEY``."""
+    server = OpenAIServer(api_key=TEST_KEY).start()
+    yield server
+    server.close()

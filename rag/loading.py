@@ -264,10 +264,8 @@ def _html_text(data: bytes, label: str) -> str:
             title = tag.find("title")
             title_text = title.get_text(" ", strip=True) if title else ""
             tag.decompose()
-            if title_text:
-                h1 = soup.find("h1")
-                if not h1 or h1.get_text(" ", strip=True) != title_text:
-                    soup.insert(0, soup.new_string(title_text + "\n\n"))
+            if title_text and not soup.find("h1"):  # the page headline wins over <title>
+                soup.insert(0, soup.new_string(title_text + "\n\n"))
         else:
             tag.decompose()
     for tag in soup.find_all(_BLOCK_TAGS):
@@ -365,6 +363,7 @@ class _Line:
     width: float
     indent: int  # leading spaces in the raw line
     blank_before: bool
+    blank_after: bool = True
 
 
 def _normalize(raw: str) -> str:
@@ -379,9 +378,13 @@ def _physical_lines(raw: str) -> list[_Line]:
     for line in _normalize(raw).split("\n"):
         if not line.strip():
             blank = True
+            if out:
+                out[-1].blank_after = True
             continue
         indent = len(line) - len(line.lstrip(" "))
         text = re.sub(r"[ \t]+", " ", line.strip())
+        if out and not blank:
+            out[-1].blank_after = False
         out.append(_Line(text, _width(text), indent, blank))
         blank = False
     return out
@@ -421,7 +424,7 @@ def _drop_layout(lines: list[_Line], raw: str) -> list[_Line]:
         t = ln.text
         if i in layout:
             continue
-        if _PAGE_NO_RE.match(t) and (ln.blank_before or i == 0):
+        if _PAGE_NO_RE.match(t) and (ln.blank_before or ln.blank_after):
             continue
         if len(t) <= 30 and (_ISSUE_RE.match(t) or _CAPS_RE.match(t) or t.endswith(" 主办")):
             continue
@@ -483,8 +486,8 @@ def _joins(prev: _Line, nxt: _Line, current: str, full: float | None, enumerated
     inner = p[:-1]
     if "。" in inner or "！" in inner or "？" in inner:
         return True  # a heading never holds a full sentence
-    if full is None and prev.width > 40:
-        return True  # one-paragraph-per-line text, broken at a page end
+    if full is None and (prev.width > 40 or (prev.width > 32 and "，" in p and not _ENUM_RE.match(p))):
+        return True  # one-paragraph-per-line text, broken at a page end; headings are shorter
     if enumerated and not _ENUM_RE.match(p) and re.search(r"[，、]", p):
         return True  # headings are numbered here, so this is a broken sentence
     return False
@@ -548,8 +551,23 @@ def clean_text(raw: str) -> str:
             current = ln.text
         prev = ln
     paragraphs.append(current)
-    out = [_fix_spaces(p) for p in paragraphs]
+    out = _merge_attributions([_fix_spaces(p) for p in paragraphs])
     return "\n".join(p for p in out if p)
+
+
+_SAID_RE = re.compile(r"(表示|说|指出|认为|介绍|称|坦言|透露|强调|提到|告诉记者)[。.]$")
+
+
+def _merge_attributions(paragraphs: list[str]) -> list[str]:
+    """Re-attach "…。”XX表示。" when a page break split the quote from its speaker."""
+    out: list[str] = []
+    for p in paragraphs:
+        if (out and re.search(r"[。！？]”$", out[-1]) and _SAID_RE.search(p) and len(p) <= 60
+                and not re.search(r"[。！？]", p[:-1])):
+            out[-1] += p
+        else:
+            out.append(p)
+    return out
 
 
 # ----------------------------------------------------------------------------- articles
@@ -572,13 +590,18 @@ def _headline_like(t: str) -> bool:
     return True
 
 
-def _is_label(lines: list[str], i: int) -> bool:
+def _is_label(lines: list[str], i: int, many: bool) -> bool:
+    """A newsletter section label ("聚焦", "A I") printed above a headline.
+
+    Besides the known labels, any very short line counts, but only in an issue
+    with several articles: a lone short headline of a single article is a title.
+    """
     t = lines[i].strip()
     if i + 1 >= len(lines) or not _headline_like(lines[i + 1]):
         return False
     compact = t.replace(" ", "")
-    return t in SECTION_LABELS or compact in SECTION_LABELS or (
-        len(compact) <= 4 and not re.search(r"[\d，。：:]", compact)
+    return compact in SECTION_LABELS or (
+        many and len(compact) <= 4 and not re.search(r"[\d，。：:]", compact)
     )
 
 
@@ -608,8 +631,9 @@ def _title_span(lines: list[str]) -> tuple[int, int]:
 def _join_title(parts: list[str]) -> str:
     title = parts[0]
     for part in parts[1:]:
-        if title[-1] in "：:—-（(“" or re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]{1,2}$", title):
-            title += part  # the first line was wrapped mid-phrase
+        if (title[-1] in "：:—-（(“" or re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]{1,2}$", title)
+                or len(title) <= 6 or len(part) <= 4):
+            title += part  # the headline was wrapped mid-phrase, not title plus subtitle
         else:
             title += " " + part
     return title
@@ -656,8 +680,9 @@ def split_articles(text: str, source: str) -> list[Document]:
     if cur:
         segments.append(_Segment(cur))
 
+    many = len(segments) > 1
     for seg in segments:
-        if seg.lines and _is_label(seg.lines, 0):
+        if seg.lines and _is_label(seg.lines, 0, many):
             seg.lines = seg.lines[1:]
     spans = [_title_span(seg.lines) for seg in segments]
     # A headline printed after its article (layout quirk): the untitled article takes

@@ -44,8 +44,8 @@ class Reply:
 
     ``text`` is the assistant message; when streamed it is sent as ``pieces``
     (default: a few characters each). ``status`` other than 200 sends an OpenAI
-    error body. ``delay`` waits before the headers; ``piece_delay`` between SSE
-    events (a slow stream).
+    error body. ``delay`` waits before the headers; ``piece_delay`` between the
+    content pieces (a slow or stalling stream).
     """
 
     text: str = ""
@@ -265,7 +265,8 @@ def _make_handler(server: OpenAIServer):
             for i, piece in enumerate(reply.stream_pieces()):
                 if i == 1 and reply.gate is not None:
                     reply.gate_released = reply.gate.wait(10)
-                server._sleep(reply.piece_delay)
+                if i > 0:
+                    server._sleep(reply.piece_delay)
                 if server._closing.is_set():
                     return
                 self._event(_chunk({"content": piece}, model))

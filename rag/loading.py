@@ -182,11 +182,20 @@ def decode_bytes(data: bytes, name: str = "") -> str:
             break
     if text is None:
         if b"\x00" in data:
-            raise LoadError(f"{label} looks binary (NUL bytes), not text; skipped")
+            raise LoadError(
+                f"{label} looks binary (NUL bytes), not text; skipped "
+                "(if it is UTF-16 text, save it with a byte-order mark or as UTF-8)"
+            )
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             pass
+    if text is None:
+        # UTF-8 with a few damaged bytes (a truncated download) stays UTF-8: read as
+        # GB18030 it would turn into plausible-looking but wrong Chinese.
+        candidate = data.decode("utf-8", errors="replace")
+        if candidate.count("\ufffd") <= max(3, len(candidate) // 1000):
+            text = candidate
     if text is None:
         try:
             candidate = data.decode("gb18030")
@@ -320,12 +329,12 @@ _CANNOT_START = "的了和及等之，。、；：！？）》”’"
 _ENUM_RE = re.compile(
     r"^\s*([一二三四五六七八九十]+、|[（(]\s*[一二三四五六七八九十\d]+\s*[）)]|\d{1,2}\s*[.．、]\s*(?!\d)|[①-⑳]|第[一二三四五六七八九十]+[，、部章节条])"
 )
-_SOURCE_RE = re.compile(r"^\s*来\s*源\s*[：:]\s*(\S.*?)\s*$")
+_SOURCE_RE = re.compile(r"^\s*[（(【\[]?\s*(?:文章|稿件)?来\s*源\s*[：:]\s*(\S.*?)\s*[）)】\]]?\s*$")
 _CREDIT_SOURCE_RE = re.compile(r"^\s*图文(?:及数据)?来源\s*[：:]\s*(\S.*?)\s*$")
 _AUTHOR_NOTE_RE = re.compile(r"^\s*[（(]\s*(作者|撰稿|撰文|执笔)")
 _BYLINE_RE = re.compile(r"^\s*[◎○●]\s*\S")
 _CAPTION_RE = re.compile(
-    r"^(图片来源\s*[：:]|图\s*[为片]|(资料图|供图)$|.{0,40}(供图|资料图|摄|图片来源[：:].*)$)"
+    r"^(图片来源\s*[：:]|图\s*为|(资料图|供图)$|.{0,40}(供图|资料图|图片来源[：:].*)$|.{0,30}(记者|通讯员|\s)\S{0,8}\s*摄$)"
 )
 _PAGE_NO_RE = re.compile(r"^(第\s*\d{1,3}\s*页|[-–—]?\s*\d{1,3}\s*[-–—]?|\d{1,3}\s*/\s*\d{1,3})$")
 _TOC_RE = re.compile(r"(\t\s*\d{0,3}|\s{2,}\d{1,3}|(\.{3,}|…{2,}|·{3,})\s*\d{1,3})\s*$")
@@ -353,8 +362,8 @@ def _ends_final(s: str) -> bool:
         return False
     if s[-1] in _FINAL:
         return True
-    # ASCII sentence end after a Chinese character: "…实现相互信任."
-    return s[-1] in ".!?;" and len(s) > 1 and _wide(s[-2])
+    # ASCII sentence end: "…实现相互信任." or an English sentence, not a number like "2.6"
+    return s[-1] in ".!?;" and len(s) > 1 and not s[-2].isdigit()
 
 
 @dataclass
@@ -396,10 +405,12 @@ def _layout_lines(raw: str) -> set[int]:
     drop: set[int] = set()
     toc = [i for i, l in enumerate(raw_lines) if _TOC_RE.search(l.rstrip(" ")) and "\t" in l or
            re.search(r"(\.{3,}|…{2,}|·{3,})\s*\d{1,3}\s*$", l)]
-    # A run of tab-led short lines without sentence ends is a table of contents too.
+    # A run of tab-led short lines, or of lines ending in spaced-out page numbers,
+    # without sentence ends is a table of contents too.
     run: list[int] = []
     for i, l in enumerate(raw_lines + [""]):
-        if l.startswith("\t") and not _ends_final(l) and len(l.strip()) <= 60:
+        toc_like = l.startswith("\t") or re.search(r"\S\s{2,}\d{1,3}\s*$", l)
+        if toc_like and not _ends_final(l) and len(l.strip()) <= 60:
             run.append(i)
             continue
         if len(run) >= 3:
@@ -581,8 +592,8 @@ _ORG_RE = re.compile(r"(中心|协会|研究院|研究所|委员会|办公室|�
 
 def _headline_like(t: str) -> bool:
     """A short line without a full stop: a title, subtitle or heading."""
-    if len(t) > 40 or not t.strip():
-        return False
+    if len(t) > 40 or not re.search(r"[A-Za-z\u4e00-\u9fff]", t):
+        return False  # too long for a headline, or a bare number
     if _is_marker(t) or _AUTHOR_NOTE_RE.match(t):
         return False
     if "。" in t or t.endswith(("，", "、", "：", ":", ",")):
@@ -642,12 +653,16 @@ def _join_title(parts: list[str]) -> str:
 def _fallback_title(body: list[str]) -> str:
     for line in body:
         s = line.strip()
-        if not s:
-            continue
+        if not re.search(r"[A-Za-z\u4e00-\u9fff]", s):
+            continue  # never a bare number
         m = re.match(r"(.+?[。！？!?])", s)
         first = m.group(1) if m else s
         return first if len(first) <= 30 else first[:30] + "…"
     return ""
+
+
+def _has_letters(lines: list[str]) -> bool:
+    return any(re.search(r"[A-Za-z\u4e00-\u9fff]", l) for l in lines)
 
 
 def _has_sentence(lines: list[str]) -> bool:
@@ -712,6 +727,11 @@ def split_articles(text: str, source: str) -> list[Document]:
             continue
         docs.append(Document(source=source, title=title, text="\n".join([title] + body),
                              publication=seg.publication))
+    if not docs and _has_letters(lines):
+        # No sentence anywhere (a list, a note): keep it whole rather than lose it.
+        title = _join_title(lines[:1]) if _headline_like(lines[0]) else _fallback_title(lines)
+        body = lines[1:] if _headline_like(lines[0]) else lines
+        return [Document(source=source, title=title, text="\n".join([title] + body))]
     if pending and docs:
         last = docs[-1]
         docs[-1] = Document(source=source, title=last.title, text=last.text + "\n" + "\n".join(pending),
@@ -740,8 +760,8 @@ def load_file(path: Path, root: Path | None = None) -> list[Document]:
             f"{' '.join(sorted(SUPPORTED_SUFFIXES))}"
         )
     cleaned = clean_text(read_text(path))
-    if not cleaned.strip():
-        raise LoadError(f"{path.name} has no text left after removing page layout")
+    if not re.search(r"[A-Za-z\u4e00-\u9fff]", cleaned):
+        raise LoadError(f"{path.name} has no text (only numbers or page layout)")
     docs = split_articles(cleaned, _relative_name(path, root))
     if not docs:
         raise LoadError(f"{path.name} has no article text (only headings or layout lines)")

@@ -69,6 +69,14 @@ def test_gb18030_text_longer_than_a_sentence_is_not_mistaken_for_binary(tmp_path
     assert decode_bytes(text.encode("gb18030")) == text
 
 
+def test_utf8_with_one_damaged_byte_is_not_read_as_gb18030():
+    data = (SENTENCE * 20).encode("utf-8")
+    damaged = data[:100] + b"\xff" + data[101:]
+    text = decode_bytes(damaged, "damaged.txt")
+    assert 1 <= text.count("\ufffd") <= 3  # one broken character, not mojibake
+    assert text.count(SENTENCE) == 19
+
+
 def test_crlf_line_ends_become_newlines():
     assert decode_bytes("第一行。\r\n第二行。\r\n".encode("utf-8")) == "第一行。\n第二行。\n"
 

@@ -286,7 +286,8 @@ def _html_text(data: bytes, label: str) -> str:
 def _markdown_text(text: str) -> str:
     text = re.sub(r"(?m)^\s{0,3}#{1,6}\s+", "", text)  # heading marks
     text = re.sub(r"(?m)^\s{0,3}([-*_])(\s*\1){2,}\s*$", "", text)  # horizontal rules
-    return text
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links and images: keep the words
+    return re.sub(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2", text)  # bold
 
 
 def read_text(path: Path) -> str:
@@ -486,8 +487,8 @@ def _joins(prev: _Line, nxt: _Line, current: str, full: float | None, enumerated
         return True  # a clause of a long paragraph, not its end
     if _ends_final(p):
         return False
-    if n[0] in _CANNOT_START:
-        return True
+    if n[0] in _CANNOT_START and (not _is_han(n[0]) or prev.width >= 20):
+        return True  # a line cannot open with these; short lines may be headings
     if wrapped_full:
         return True  # a full line of hard-wrapped text (justification varies the count)
     if _ENUM_RE.match(n):

@@ -217,11 +217,12 @@ def test_html_in_gbk_is_decoded(tmp_path):
     assert SENTENCE in read_text(path)
 
 
-def test_markdown_heading_marks_are_removed(tmp_path):
-    path = _write(tmp_path, "notes.md", ("# 会议纪要\n\n" + SENTENCE + "\n").encode("utf-8"))
+def test_markdown_marks_are_removed(tmp_path):
+    md = "# 会议纪要\n\n" + SENTENCE + "\n\n---\n\n**重点**：见[会议公报](https://example.org/a)。\n"
+    path = _write(tmp_path, "notes.md", md.encode("utf-8"))
     [doc] = load_file(path)
     assert doc.title == "会议纪要"
-    assert "#" not in doc.text
+    assert doc.text.split("\n") == ["会议纪要", SENTENCE, "重点：见会议公报。"]
 
 
 def _make_pdf(path: Path, pages: list[list[str]]) -> None:

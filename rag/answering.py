@@ -61,13 +61,13 @@ _QUESTION_WORDS = re.compile(
 _STOP_CHARS = re.compile("[的了是在有和与及对把被也还就其该这那它他她们些个，。？！、：；“”‘’（）()?!,.:;\"' ]")
 
 _TYPE_PATTERNS = [
-    ("date", re.compile("哪一年|哪年|何时|什么时候|哪一天|哪天|日期|什么时间|几月|几号|哪个月|年份|时间")),
-    ("number", re.compile("多少|几[个家项次位名种亿万倍岁条批所类只台款]|多大|多高|多长|多久|比例|占比|比重|百分|金额|数量|规模|增速|增长了?多|规模有多|排名第几|第几")),
-    ("place", re.compile("哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户")),
-    ("person", re.compile("谁|哪位|什么人|哪一位")),
     ("why", re.compile("为什么|为何|原因|怎么会|何以|理由")),
-    ("list", re.compile("哪些|有哪几|包括什么|包括哪|几大|几方面|哪几")),
-    ("definition", re.compile("什么是|是什么|指什么|含义|意思|定义|是指|何谓")),
+    ("list", re.compile("哪些|哪几|有哪|几大|几方面|哪[两三四五六七八九十]|包括什么|包括哪|分别是什么")),
+    ("date", re.compile("哪一年|哪年|何时|什么时候|哪一天|哪天|日期|什么时间|几月|几号|哪个月|年份")),
+    ("number", re.compile("多少|几[个家项次位名种亿万倍岁条批所类只台款年]|多大|多高|多长|多久|多远|比例|占比|比重|百分|金额|数量|增速|排名第几|第几")),
+    ("place", re.compile("哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户在")),
+    ("person", re.compile("谁|哪位|什么人|哪一位|叫什么名字")),
+    ("definition", re.compile("什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定")),
 ]
 
 _NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍岁条批所类只台款%％年月日]|百分之")
@@ -76,7 +76,34 @@ _PLACE_RE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|镇|州|国|岛|
 _WHY_RE = re.compile("因为|由于|原因|为了|因此|所以|导致|使得|得益于|在于|旨在|目的|以便|从而|推动|促进|需要|意味着")
 _LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次")
 
+_YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
+_UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
+_UNIT_ALIASES = {"岁数": "岁", "年龄": "岁", "钱": "元", "人民币": "元", "美金": "美元"}
+
+
+def expected_unit(question: str) -> str:
+    """The unit a number question asks for (多少亿美元 → 亿, 几个国家 → 个, 多大岁数 → 岁), or ''."""
+    for word, unit in _UNIT_ALIASES.items():
+        if word in question:
+            return unit
+    m = _UNIT_RE.search(question)
+    if not m:
+        return ""
+    unit = m.group(1)
+    return "" if unit[0] in "是的呢吗？?，" else unit[0]
+
+
+def carries_number(sentence: str, unit: str = "") -> bool:
+    """A quantity (not just a year or a date), followed by ``unit`` when one is asked for."""
+    text = _YEAR_OR_DATE_RE.sub(" ", sentence)
+    if not unit:
+        return bool(_NUMBER_RE.search(text))
+    return bool(re.search(rf"[\d一二三四五六七八九十百千万亿两半几多余]\s*[^\s，。；]{{0,3}}{re.escape(unit)}", text))
+
+
 _TYPE_MARKERS = {"date": _DATE_RE, "number": _NUMBER_RE, "place": _PLACE_RE, "why": _WHY_RE, "list": _LIST_RE}
+# Kinds whose marker is reliable enough that an answer without it is no answer.
+_REQUIRED_TYPES = ("date", "number", "place")
 
 
 def answer_type(question: str) -> str:
@@ -121,6 +148,13 @@ def extract_terms(question: str) -> list[str]:
     return terms
 
 
+# A person's name right after a role ("局长卢五星", "创始人李天天"): jieba often misses these.
+_ROLE_NAME_RE = re.compile(
+    "(?:局长|创始人|董事长|总经理|院长|主任|教授|总裁|首席[\u4e00-\u9fff]{0,4}师|分析师|合伙人|书记|市长|区长|所长|理事长|研究员|负责人)"
+    "([\u4e00-\u9fff]{2,3}?)(?=是|在|的|今年|认为|表示|说|提出|曾|为|有|，|？|$)"
+)
+
+
 def named_entities(question: str) -> list[str]:
     """Terms that name something specific (people, places, organisations, Latin names, years, quotes)."""
     entities: list[str] = []
@@ -128,6 +162,8 @@ def named_entities(question: str) -> list[str]:
         entities.append(quoted)
     for m in re.finditer(r"[A-Za-z][A-Za-z0-9&/.+-]*[A-Za-z0-9]|\d{4}\s*年", question):
         entities.append(m.group().replace(" ", ""))
+    for m in _ROLE_NAME_RE.finditer(question):
+        entities.append(m.group(1))
     for word, flag in _posseg().lcut(_content(question)):
         if flag in ("nr", "ns", "nt", "nz", "nrt", "nrfg") and len(word) >= 2:
             entities.append(word)
@@ -146,8 +182,10 @@ class ScoredSentence:
     start: int  # offsets within the passage text
     end: int
     text: str
-    coverage: float  # IDF-weighted share of the question's tokens in this sentence
+    coverage: float  # IDF-weighted share of the question's tokens in this sentence (with context)
+    focus: float  # the same, for the tokens that are not named entities: what is asked about them
     typed: bool  # carries the kind of answer the question expects
+    entities_ok: bool  # every entity the question names is in this sentence's neighbourhood
     score: float
 
 
@@ -166,8 +204,8 @@ class Evidence:
 class RefusalPolicy:
     """Thresholds of the refusal decision, calibrated on the tune split (see README)."""
 
-    min_coverage: float = 0.35  # best sentence must hold this share of the question's weight
-    min_typed_coverage: float = 0.30  # ... and a sentence with the expected kind of answer this much
+    min_coverage: float = 0.35  # a sentence (with context) must hold this share of the question's weight
+    min_focus: float = 0.10  # ... and this share of what is asked (the non-entity terms)
     require_entities: bool = True
 
 
@@ -175,11 +213,25 @@ def _tokens(text: str) -> set[str]:
     return set(tokenize(text))
 
 
+def _chars(text: str) -> set[str]:
+    """Chinese characters and Latin/number tokens: catches paraphrases (营收 ~ 营业收入)."""
+    out: set[str] = set()
+    for tok in tokenize(text):
+        out.update(tok) if "\u3400" <= tok[0] <= "\ufaff" else out.add(tok)
+    return out
+
+
 def _query_weights(question: str, idf: IdfFn | None) -> dict[str, float]:
     toks = _tokens(_content(question))
     if not toks:
         toks = _tokens(question)
     return {t: (idf(t) if idf else 1.0) or 0.5 for t in toks}
+
+
+def _char_coverage(chars: dict[str, float], text_chars: set[str]) -> float:
+    """Share of ``chars`` in the text, counted only when two or more match (one is chance)."""
+    hits = sum(1 for c in chars if c in text_chars)
+    return hits / len(chars) if chars and (hits >= 2 or len(chars) == 1) else 0.0
 
 
 def _coverage(weights: dict[str, float], text_tokens: set[str]) -> float:
@@ -192,23 +244,40 @@ def _coverage(weights: dict[str, float], text_tokens: set[str]) -> float:
 def score_sentences(question: str, passages: list[Passage], idf: IdfFn | None = None) -> list[ScoredSentence]:
     """Every sentence of the passages, scored for how well it answers the question, best first."""
     weights = _query_weights(question, idf)
+    entities = named_entities(question)
+    entity_tokens = set().union(*(_tokens(e) for e in entities)) if entities else set()
+    entity_chars = set().union(*(_chars(e) for e in entities)) if entities else set()
+    focus = {t: w for t, w in weights.items() if t not in entity_tokens}
+    focus_chars = {c: 1.0 for c in _chars(_content(question)) - entity_chars}
     qtype = answer_type(question)
     marker = _TYPE_MARKERS.get(qtype)
+    unit = expected_unit(question) if qtype == "number" else ""
+    # Years must appear somewhere in the passages, but need not sit next to the answer.
+    local_entities = [e for e in entities if not re.fullmatch(r"\d{4}年", e)]
     scored: list[ScoredSentence] = []
     for pi, p in enumerate(passages):
         spans = split_sentences(p.text)
+        title_tokens = _tokens(p.title)
         for si, (s, e) in enumerate(spans):
             text = p.text[s:e]
             if len(text) < 6 or text == p.title:
                 continue
-            cov = _coverage(weights, _tokens(text))
-            # A sentence often names its subject in the one before it: lend it a little.
+            own = _tokens(text)
+            # A sentence often names its subject in the one before it or in the title: lend it some.
+            context = own | title_tokens
             if si > 0:
-                prev = p.text[spans[si - 1][0]:spans[si - 1][1]]
-                cov = max(cov, 0.8 * _coverage(weights, _tokens(prev + text)) if cov > 0 else 0.0)
-            typed = bool(marker.search(text)) if marker else True
-            score = cov + (0.08 if typed and marker else 0.0) - 0.015 * pi
-            scored.append(ScoredSentence(pi, s, e, text, cov, typed, score))
+                context |= _tokens(p.text[spans[si - 1][0]:spans[si - 1][1]])
+            cov = max(_coverage(weights, own), 0.85 * _coverage(weights, context))
+            foc = max(_coverage(focus, own), 0.6 * _char_coverage(focus_chars, _chars(text))) if focus else 1.0
+            window = p.title + p.text[spans[max(si - 2, 0)][0]:spans[min(si + 2, len(spans) - 1)][1]]
+            window = window.replace(" ", "")
+            entities_ok = all(ent in window for ent in local_entities)
+            if qtype == "number":
+                typed = carries_number(text, unit)
+            else:
+                typed = bool(marker.search(text)) if marker else True
+            score = cov + 0.5 * foc + (0.08 if typed and marker else 0.0) + (0.1 if entities_ok else 0.0) - 0.015 * pi
+            scored.append(ScoredSentence(pi, s, e, text, cov, foc, typed, entities_ok, score))
     scored.sort(key=lambda x: -x.score)
     return scored
 
@@ -217,7 +286,12 @@ def assess_evidence(
     question: str, passages: list[Passage], idf: IdfFn | None = None,
     policy: RefusalPolicy = RefusalPolicy(),
 ) -> Evidence:
-    """Decide whether ``passages`` answer ``question``; the reason says why not."""
+    """Decide whether ``passages`` answer ``question``; the reason says why not.
+
+    A sentence answers when, together with its neighbours, it names every entity of
+    the question, holds enough of the question's weight and of what is asked about
+    those entities, and (for dates, numbers, places) carries that kind of answer.
+    """
     qtype = answer_type(question)
     if not passages:
         return Evidence(False, "没有检索到任何段落", qtype)
@@ -227,14 +301,23 @@ def assess_evidence(
         missing = [e for e in named_entities(question) if e not in joined]
         if missing:
             return Evidence(False, f"文章中没有提到：{'、'.join(missing)}", qtype, missing, sentences)
-    if not sentences or sentences[0].coverage < policy.min_coverage:
-        best = sentences[0].coverage if sentences else 0.0
-        return Evidence(False, f"段落与问题的重合度过低（{best:.2f}）", qtype, [], sentences)
-    if qtype in _TYPE_MARKERS:
-        typed = [s for s in sentences if s.typed]
-        if not typed or typed[0].coverage < policy.min_typed_coverage:
-            return Evidence(False, f"段落中没有与问题相关的{_TYPE_NAMES[qtype]}", qtype, [], sentences)
-    return Evidence(True, "", qtype, [], sentences)
+    required = qtype in _REQUIRED_TYPES
+    answering = [
+        s for s in sentences
+        if s.coverage >= policy.min_coverage and s.focus >= policy.min_focus
+        and (s.entities_ok or not policy.require_entities) and (s.typed or not required)
+    ]
+    if answering:
+        rest = [s for s in sentences if s not in answering]
+        return Evidence(True, "", qtype, [], answering + rest)
+    if not sentences or max(s.coverage for s in sentences) < policy.min_coverage:
+        best = max((s.coverage for s in sentences), default=0.0)
+        reason = f"段落与问题的重合度过低（{best:.2f}）"
+    elif required and not any(s.typed and s.focus >= policy.min_focus for s in sentences):
+        reason = f"段落中没有与问题相关的{_TYPE_NAMES[qtype]}"
+    else:
+        reason = "段落提到了问题中的对象，但没有谈到所问的内容"
+    return Evidence(False, reason, qtype, [], sentences)
 
 
 _TYPE_NAMES = {"date": "时间", "number": "数字", "place": "地点", "why": "原因", "list": "列举"}

@@ -69,6 +69,7 @@ class LLMSettings:
 class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
     embed_model: str = DEFAULT_EMBED_MODEL
     chunk: ChunkSettings = field(default_factory=ChunkSettings)
     top_k: int = 5
@@ -113,6 +114,7 @@ class Settings:
         return cls(
             corpus_dir=Path(env.get("RAG_CORPUS_DIR") or cls.corpus_dir),
             index_dir=Path(env.get("RAG_INDEX_DIR") or cls.index_dir),
+            prompts_dir=Path(env.get("RAG_PROMPTS_DIR") or cls.prompts_dir),
             embed_model=env.get("RAG_EMBED_MODEL") or DEFAULT_EMBED_MODEL,
             chunk=ChunkSettings(
                 size=_int(env, "RAG_CHUNK_SIZE", defaults.size),

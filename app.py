@@ -9,8 +9,6 @@ RAG_CORPUS_DIR, OPENAI_* ...); RAG_UPLOAD_MAX_MB caps uploads (default 10).
 ``Client(url).predict("问题", api_name="/ask")`` returns the answer with its sources.
 """
 
-from __future__ import annotations
-
 import argparse
 import logging
 import os

@@ -63,7 +63,13 @@ a.cite:hover { text-decoration: underline; }
 .src-meta { color: var(--body-text-color-subdued); font-size: 0.82em; margin: 2px 0 6px; }
 .src-text { line-height: 1.75; font-size: 0.92em; max-height: 240px; overflow-y: auto; }
 .src-text mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
-#kb-status { white-space: pre-line; }
+.kb-msg { padding: 2px 0; }
+.kb-ok { color: #15803d; }
+.kb-error { color: #b91c1c; font-weight: 600; }
+.kb-warn { color: #b45309; }
+.kb-info { color: var(--body-text-color-subdued); }
+.refusal-tag { display: inline-block; font-size: 0.78em; background: #dc2626; color: #fff;
+               border-radius: 4px; padding: 0 6px; margin-right: 6px; }
 """
 
 # [n] links jump to their source card: open its answer group, scroll, flash.
@@ -117,6 +123,10 @@ def _progress_callback(progress: gr.Progress):
         progress((done, max(total, 1)), desc=labels.get(stage, stage), unit="项")
 
     return report
+
+
+def _status_error(exc: Exception) -> str:
+    return ui_render.render_status([("error", str(exc))])
 
 
 def _history(records: list[dict]) -> list[tuple[str, str]]:
@@ -193,29 +203,29 @@ def build_app(kb: KnowledgeBase, default_mode: str = "extractive", top_k: int = 
 
     def upload(files, progress=gr.Progress()):
         if not files:
-            return "请先选择要上传的文件。", gr.skip(), gr.skip(), None
+            return ui_render.render_status([("error", "请先选择要上传的文件。")]), gr.skip(), gr.skip(), None
         batch = [(Path(p).name, Path(p)) for p in (f if isinstance(f, str) else f.name for f in files)]
         try:
             change = kb.upload(batch, progress=_progress_callback(progress))
         except RagError as exc:
-            return f"❌ {exc}", gr.skip(), gr.skip(), None
-        return change.message, _articles_table(kb), gr.update(choices=kb.files(), value=None), None
+            return _status_error(exc), gr.skip(), gr.skip(), None
+        return ui_render.render_status(change.lines), _articles_table(kb), gr.update(choices=kb.files(), value=None), None
 
     def delete(source, progress=gr.Progress()):
         if not source:
-            return "请先在下拉框中选择要删除的文件。", gr.skip(), gr.skip()
+            return ui_render.render_status([("error", "请先在下拉框中选择要删除的文件。")]), gr.skip(), gr.skip()
         try:
             change = kb.delete(source, progress=_progress_callback(progress))
         except RagError as exc:
-            return f"❌ {exc}", gr.skip(), gr.skip()
-        return change.message, _articles_table(kb), gr.update(choices=kb.files(), value=None)
+            return _status_error(exc), gr.skip(), gr.skip()
+        return ui_render.render_status(change.lines), _articles_table(kb), gr.update(choices=kb.files(), value=None)
 
     def rebuild(full: bool, progress=gr.Progress()):
         try:
             change = kb.rebuild(full=full, progress=_progress_callback(progress))
         except RagError as exc:
-            return f"❌ {exc}", gr.skip(), gr.skip()
-        return change.message, _articles_table(kb), gr.update(choices=kb.files(), value=None)
+            return _status_error(exc), gr.skip(), gr.skip()
+        return ui_render.render_status(change.lines), _articles_table(kb), gr.update(choices=kb.files(), value=None)
 
     def update(progress=gr.Progress()):
         return rebuild(False, progress)
@@ -289,7 +299,7 @@ def build_app(kb: KnowledgeBase, default_mode: str = "extractive", top_k: int = 
                     datatype=["str", "str", "str", "number", "str"],
                     interactive=False, wrap=True, elem_id="kb-table", max_height=420,
                 )
-                status = gr.Markdown("", elem_id="kb-status")
+                status = gr.HTML("", elem_id="kb-status")
                 with gr.Row():
                     with gr.Column():
                         files = gr.File(
@@ -305,10 +315,16 @@ def build_app(kb: KnowledgeBase, default_mode: str = "extractive", top_k: int = 
                         with gr.Row():
                             update_btn = gr.Button("更新索引", elem_id="update-btn")
                             full_btn = gr.Button("完全重建", elem_id="rebuild-btn")
-                upload_btn.click(upload, [files], [status, table, victim, files], api_visibility="undocumented")
-                delete_btn.click(delete, [victim], [status, table, victim], api_visibility="undocumented")
-                update_btn.click(update, None, [status, table, victim], api_visibility="undocumented")
-                full_btn.click(rebuild_all, None, [status, table, victim], api_visibility="undocumented")
+                # Each action first clears the previous message, so a new one is always this action's.
+                kb_out = [status, table, victim]
+                for btn, fn, inputs, outs in (
+                    (upload_btn, upload, [files], kb_out + [files]),
+                    (delete_btn, delete, [victim], kb_out),
+                    (update_btn, update, None, kb_out),
+                    (full_btn, rebuild_all, None, kb_out),
+                ):
+                    btn.click(lambda: "", None, status, queue=False, api_visibility="private").then(
+                        fn, inputs, outs, api_visibility="undocumented")
                 demo.load(refresh, None, [summary, table, victim], api_visibility="undocumented")
                 table.change(lambda: _kb_summary(kb), None, [summary], api_visibility="undocumented")
 

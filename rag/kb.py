@@ -57,12 +57,23 @@ def sanitize_filename(name: str) -> str:
 
 @dataclass
 class Change:
-    """What an upload, delete or rebuild did, for the UI to show."""
+    """What an upload, delete or rebuild did, for the UI to show.
 
-    message: str
+    ``lines`` are (kind, text) with kind "ok", "error", "warn" or "info".
+    """
+
+    lines: list[tuple[str, str]] = field(default_factory=list)
     report: BuildReport | None = None
     saved: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        return "\n".join(text for _, text in self.lines)
+
+    @property
+    def errors(self) -> list[str]:
+        return [text for kind, text in self.lines if kind == "error"]
 
 
 class KnowledgeBase:
@@ -158,34 +169,33 @@ class KnowledgeBase:
 
         Refused files change nothing; the message has one line per file.
         """
-        saved, rejected, messages = [], [], []
+        change = Change()
         with self._lock:
             self.corpus_dir.mkdir(parents=True, exist_ok=True)
             for name, data in files:
                 try:
                     data = self._read(data, name)
                     safe = self.check_upload(data, name)
-                    if safe in saved:
+                    if safe in change.saved:
                         raise UploadError(f"{safe}：同一批上传中有重名文件。")
                     n = self._check_articles(data, safe)
                 except UploadError as exc:
-                    rejected.append(str(name))
-                    messages.append(f"❌ {exc}")
+                    change.rejected.append(str(name))
+                    change.lines.append(("error", f"未上传 {exc}"))
                     continue
                 _write_atomic(self.corpus_dir / safe, data)
-                saved.append(safe)
-                renamed = f"（原文件名 {name}）" if Path(str(name)).name != safe else ""
-                messages.append(f"✅ 已保存 {safe}{renamed}：{n} 篇文章。")
-            report = None
-            if saved:
+                change.saved.append(safe)
+                renamed = f"（原文件名 {name}）" if str(name) != safe else ""
+                change.lines.append(("ok", f"已保存 {safe}{renamed}：{n} 篇文章。"))
+            if change.saved:
                 try:
-                    report = self._build_and_swap(progress=progress)
+                    change.report = self._build_and_swap(progress=progress)
                 except Exception:
-                    for s in saved:  # the corpus goes back to what the index describes
+                    for s in change.saved:  # the corpus goes back to what the index describes
                         (self.corpus_dir / s).unlink(missing_ok=True)
                     raise
-                messages.append(_report_line(report))
-        return Change("\n".join(messages), report, saved, rejected)
+                change.lines.extend(_report_lines(change.report))
+        return change
 
     def delete(self, source: str, progress: BuildProgress | None = None) -> Change:
         """Remove one article file from the corpus and from the index."""
@@ -198,13 +208,13 @@ class KnowledgeBase:
             except Exception:
                 _write_atomic(path, backup)
                 raise
-        return Change(f"🗑 已删除 {source}。\n{_report_line(report)}", report)
+        return Change([("ok", f"已删除 {source}。")] + _report_lines(report), report)
 
     def rebuild(self, full: bool = False, progress: BuildProgress | None = None) -> Change:
         """Bring the index up to date with the corpus directory (``full``: re-embed everything)."""
         with self._lock:
             report = self._build_and_swap(rebuild=full, progress=progress)
-        return Change(_report_line(report), report)
+        return Change(_report_lines(report), report)
 
     # -- internals
 
@@ -254,14 +264,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _report_line(report: BuildReport) -> str:
+def _report_lines(report: BuildReport) -> list[tuple[str, str]]:
     parts = [f"新增 {len(report.added)}", f"更新 {len(report.changed)}", f"删除 {len(report.removed)}",
              f"未变 {len(report.unchanged)}"]
     if report.skipped:
         parts.append(f"跳过 {len(report.skipped)}")
     line = (f"索引已更新：{'，'.join(parts)}；共 {report.chunks} 个段落"
             f"（新计算 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒。")
-    if report.warnings:
-        line += "\n" + "\n".join(f"⚠ {w}" for w in report.warnings)
-    return line
+    return [("info", line)] + [("warn", f"⚠ {w}") for w in report.warnings]
 

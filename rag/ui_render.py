@@ -141,7 +141,7 @@ def _link_marks(escaped: str, answer: Answer, answer_id: str) -> str:
 def render_answer(answer: Answer, answer_id: str, question: str = "") -> str:
     """The chat message for a finished answer: linked [n] marks, refusal styling, quiet warnings."""
     if answer.refused:
-        body = (f'<div class="refusal"><span class="refusal-icon">🚫</span> '
+        body = (f'<div class="refusal"><span class="refusal-tag">未找到答案</span> '
                 f"{html.escape(answer.text)}</div>")
     else:
         body = _link_marks(escape_markdown(answer.text), answer, answer_id)
@@ -202,6 +202,14 @@ def render_sources_panel(sections: list[str]) -> str:
     if not sections:
         return '<div class="src-empty">提问后，这里会列出回答引用的段落；点击回答中的 [n] 可跳转到对应来源。</div>'
     return '<div class="src-panel">' + "".join(reversed(sections)) + "</div>"
+
+
+def render_status(lines: list[tuple[str, str]]) -> str:
+    """Knowledge-base messages as HTML, one line each; kind is ok, error, warn or info."""
+    if not lines:
+        return ""
+    return "".join(f'<div class="kb-msg kb-{html.escape(kind)}">{html.escape(text)}</div>'
+                   for kind, text in lines)
 
 
 def render_plain(answer: Answer) -> str:

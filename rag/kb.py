@@ -43,7 +43,9 @@ def sanitize_filename(name: str) -> str:
     name = re.split(r"[/\\]", name)[-1]
     name = _FORBIDDEN.sub("", name)
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
-    name = name.replace("..", ".").strip().lstrip(".").strip()
+    while ".." in name:
+        name = name.replace("..", ".")
+    name = name.strip().lstrip(".").strip()
     stem, dot, suffix = name.rpartition(".")
     if not dot:
         stem, suffix = name, ""

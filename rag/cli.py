@@ -52,13 +52,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant(settings)
     history = None
     if args.stream:
-        final = None
+        final, shown = None, []
         for piece in assistant.stream_answer(args.question, top_k=args.top_k):
             if isinstance(piece, str):
+                shown.append(piece)
                 print(piece, end="", flush=True)
             else:
                 final = piece
         print()
+        if final is not None and final.text != "".join(shown).strip():
+            # The citation check changed the text (marks removed or renumbered, ⚠ added).
+            print(f"\n核对引用后的答案：\n{final.text}")
     else:
         final = assistant.answer(args.question, top_k=args.top_k, history=history)
         print(final.text)

@@ -37,6 +37,15 @@ from .lexical import TOKENIZER_ID, BM25Index
 from .schema import Chunk, Document
 
 FORMAT_VERSION = 1
+
+
+def loader_id() -> str:
+    """Fingerprint of the cleaning and splitting code: when it changes, files are read again."""
+    import inspect
+
+    from . import chunking, loading
+
+    return hashlib.sha256((inspect.getsource(loading) + inspect.getsource(chunking)).encode()).hexdigest()[:12]
 BuildProgress = Callable[[str, int, int], None]  # (stage, done, total)
 
 _BUILD_HINT = "Build it with `rag index` (the sample corpus takes a few minutes)."
@@ -77,6 +86,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     tokenizer: str = TOKENIZER_ID
     faiss_type: str = "flat-ip"
+    loader: str = ""  # loader_id() of the code that cleaned and chunked the files
     created_at: str = ""
 
     def to_json(self) -> str:
@@ -289,9 +299,9 @@ def _write_snapshot(
     index_dir: Path, manifest: Manifest, documents: list[Document], chunks: list[Chunk],
     vectors: np.ndarray,
 ) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     digest = hashlib.sha256("".join(c.chunk_id for c in chunks).encode()).hexdigest()[:8]
-    name = f"snap-{stamp}-{digest}"
+    name = f"snap-{stamp}-{digest}-{os.getpid()}"
     tmp = index_dir / f".tmp-{name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -350,7 +360,9 @@ def build_index(
     report = BuildReport()
     with build_lock(index_dir):
         previous = None if rebuild else _previous(index_dir, embedder.model_id, report)
-        same_chunking = previous is not None and previous.manifest.chunk == asdict(chunk)
+        current_loader = loader_id()
+        same_loader = previous is not None and previous.manifest.loader == current_loader
+        same_chunking = same_loader and previous.manifest.chunk == asdict(chunk)
         old_docs: dict[str, list[Document]] = {}
         if previous is not None:
             for doc in previous.documents.values():
@@ -374,7 +386,7 @@ def build_index(
             seen.add(name)
             digest = _sha256_file(path)
             old_entry = previous.manifest.files.get(name) if previous else None
-            if old_entry and old_entry.sha256 == digest and name in old_docs:
+            if same_loader and old_entry and old_entry.sha256 == digest and name in old_docs:
                 documents.extend(old_docs[name])
                 entries[name] = old_entry
                 report.unchanged.append(name)
@@ -416,13 +428,23 @@ def build_index(
             vecs = embedder.embed([embedding_text(c) for c in todo_unique], progress=on_embed)
             for c, v in zip(todo_unique, vecs):
                 cache[c.text_hash] = v
+        nothing_changed = (
+            previous is not None and same_chunking and not report.added and not report.changed
+            and not report.removed and [c.chunk_id for c in chunks] == [c.chunk_id for c in previous.chunks]
+        )
+        if nothing_changed:
+            report.chunks, report.reused = len(chunks), len(chunks)
+            report.snapshot = previous.directory.name
+            report.seconds = time.perf_counter() - started
+            return report
         report.embedded = len(todo_unique)
         report.reused = len(chunks) - len(todo)
         report.chunks = len(chunks)
         dim = int(next(iter(cache.values())).shape[0]) if cache else int(getattr(embedder, "dim", 0))
         vectors = (np.vstack([cache[c.text_hash] for c in chunks]) if chunks
                    else np.zeros((0, dim), dtype=np.float32))
-        manifest = Manifest(embed_model=embedder.model_id, dim=dim, chunk=asdict(chunk), files=entries)
+        manifest = Manifest(embed_model=embedder.model_id, dim=dim, chunk=asdict(chunk), files=entries,
+                            loader=current_loader)
         if progress:
             progress("write", 0, 1)
         snap = _write_snapshot(index_dir, manifest, documents, chunks, vectors)

@@ -201,3 +201,20 @@ def test_articles_listing(small_index_dir):
     rows = load_index(small_index_dir, NANO).articles()
     assert len(rows) >= 2
     assert all(r["source"] == SMALL_FILE and r["chunks"] > 0 and r["indexed_at"] for r in rows)
+
+
+def test_the_committed_sample_index_matches_the_code_and_corpus(corpus_dir):
+    """The index shipped in index/ must be rebuilt whenever cleaning, chunking or the corpus change."""
+    from hashlib import sha256
+
+    from rag.config import PROJECT_ROOT
+    from rag.index import loader_id
+
+    index_dir = PROJECT_ROOT / "index"
+    manifest = read_manifest(index_dir)
+    assert manifest.loader == loader_id(), "cleaning/chunking changed: run `rag index` and commit index/"
+    assert manifest.chunk == {"size": ChunkSettings().size, "overlap": ChunkSettings().overlap}
+    on_disk = {p.name: sha256(p.read_bytes()).hexdigest() for p in corpus_dir.glob("*.txt")}
+    assert {name: e.sha256 for name, e in manifest.files.items()} == on_disk
+    index = load_index(index_dir, NANO, ChunkSettings())
+    assert all(index.documents[c.doc_id].text[c.start:c.end] == c.text for c in index.chunks)

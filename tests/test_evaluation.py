@@ -304,3 +304,22 @@ def test_rag_eval_compare_writes_table_and_chart(small_index_dir, small_corpus_d
     assert no_check["answer"]["false_refusal_rate"] <= hybrid["answer"]["false_refusal_rate"]
     assert no_check["answer"]["refusal_accuracy"] <= hybrid["answer"]["refusal_accuracy"]
     assert all(v["config"]["n_questions"] == len(rows) for v in variants.values())
+
+
+@pytest.mark.slow
+def test_evaluate_api_on_question_dicts(small_assistant, small_questions):
+    from rag.evaluation import EvalReport, evaluate
+
+    _, rows = small_questions
+    report = evaluate(small_assistant, rows, top_k=3)
+    assert isinstance(report, EvalReport)
+    assert report.config["top_k"] == 3 and report.config["n_questions"] == len(rows)
+    assert report.get("retrieval.recall@5") == report.retrieval["recall@5"]
+    assert set(report.by_type) == {r["type"] for r in rows}
+    # Rows agree with the aggregate figures they are summed from.
+    answerable = [r for r in report.rows if r.answerable]
+    assert report.retrieval["recall@3"] == sum(r.rank is not None and r.rank <= 3 for r in answerable) / len(answerable)
+    assert report.answer["false_refusal_rate"] == sum(r.refused for r in answerable) / len(answerable)
+    failures = report.failures()
+    assert all(why for _, why in failures)
+    assert f"### Failures ({len(failures)})" in report.to_markdown()

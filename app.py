@@ -30,11 +30,12 @@ from rag import ui_render  # noqa: E402
 
 log = logging.getLogger("rag.app")
 
-EXAMPLES = [
+EXAMPLES = [  # about the sample corpus; the last one shows a refusal
+    "东方金诚的王青为什么认为加大消费券和消费补贴发放从长远看有好处？",
     "崂山区的“1134”模式指的是什么？",
-    "为什么以间接融资为主的金融体系难以满足科技创新的融资需求？",
-    "2023年前10个月全国社会消费品零售总额有多少？",
-    "林坚所说的创新生态系统包括哪些主体？",
+    "按照国家统计局的绝对收入标准，我国中等收入群体大概有多少人？",
+    "中央经济工作会议在哪里举行？",
+    "2022年世界杯足球赛的冠军是哪支球队？",
 ]
 MODE_LABELS = {"extractive": "抽取式（直接引用原文句子）", "openai": "大模型生成（LLM）"}
 EMPTY_HINT = "请输入问题后再发送。"
@@ -85,7 +86,15 @@ document.addEventListener('click', function (e) {
   if (!el) return;
   var group = el.closest('details');
   if (group) group.open = true;
-  el.scrollIntoView({behavior: 'smooth', block: 'center'});
+  // Scroll inside the sources panel; move the page only if the panel is out of view.
+  var panel = document.getElementById('sources');
+  if (panel && panel.contains(el)) {
+    var r = panel.getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight - 100) panel.scrollIntoView({block: 'start'});
+    panel.scrollTop += el.getBoundingClientRect().top - panel.getBoundingClientRect().top - 8;
+  } else {
+    el.scrollIntoView({block: 'center'});
+  }
   el.classList.remove('flash'); void el.offsetWidth; el.classList.add('flash');
 }, true);
 </script>

@@ -105,10 +105,11 @@ class KnowledgeBase:
         return self._assistants[mode]
 
     def warm(self) -> None:
-        """Load index and model now, so the first question does not wait for them."""
-        for a in self._assistants.values():
-            a.retriever  # noqa: B018 - loads the index and the embedder
-            a.embedder.embed(["预热"], query=True)
+        """Load index, model and word segmenter now, so the first question does not wait."""
+        a = self.assistant("extractive")
+        a.answer("知识库里有哪些文章？")
+        for other in self._assistants.values():
+            other.retriever  # noqa: B018 - loads the index
 
     def has_index(self) -> bool:
         return (Path(self.settings.index_dir) / "CURRENT").is_file()

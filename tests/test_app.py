@@ -122,6 +122,25 @@ def test_answer_has_linked_mark_and_highlighted_source(page, server):
     shot(page, "chat")
 
 
+def test_mark_of_an_older_answer_opens_its_sources(page):
+    ask(page, QUESTION)
+    ask(page, "崂山区靠卫星、无人机等实现了多大范围的全域监测？")
+    first_group = page.locator("#sources details.src-group").last  # newest first
+    assert first_group.get_attribute("open") is None  # older answers start collapsed
+    link = page.locator(BOT).first.locator("a.cite").first
+    target = link.get_attribute("href").lstrip("#")
+    link.click()
+    page.wait_for_function("() => document.querySelector('#sources details.src-group:last-child').open")
+    card = page.locator(f"#{target}")
+    page.wait_for_function(
+        """id => { const c = document.getElementById(id).getBoundingClientRect();
+                   const p = document.getElementById('sources').getBoundingClientRect();
+                   return c.top >= p.top - 1 && c.top < p.bottom; }""",
+        arg=target,
+    )
+    assert card.locator("mark").count() >= 1
+
+
 def test_empty_message_sends_nothing_and_shows_hint(page):
     page.fill("#question textarea", "   ")
     page.click("#send")

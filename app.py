@@ -279,7 +279,8 @@ def build_app(kb: KnowledgeBase, default_mode: str = "extractive", top_k: int = 
                             clear_btn = gr.Button("清空对话", size="sm", elem_id="clear")
                         gr.Examples(examples=[[e] for e in examples], inputs=[box], label="示例问题")
                         with gr.Accordion("设置", open=False, elem_id="settings"):
-                            k_slider = gr.Slider(1, 20, value=top_k, step=1, label="检索段落数（top-k）")
+                            k_slider = gr.Slider(1, 20, value=top_k, step=1, label="检索段落数（top-k）",
+                                                 elem_id="top-k")
                             mode = gr.Radio(
                                 choices=[(MODE_LABELS[m], m) for m in kb.modes], value=default_mode,
                                 label="回答方式",

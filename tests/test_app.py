@@ -141,6 +141,30 @@ def test_mark_of_an_older_answer_opens_its_sources(page):
     assert card.locator("mark").count() >= 1
 
 
+def test_follow_up_shows_the_rewritten_question(page):
+    ask(page, QUESTION)
+    ask(page, "它包括哪些场景？")
+    note = last_answer(page).locator(".answer-notes").inner_text()
+    assert "检索用的问题：" in note and "1134" in note
+    page.locator("#settings").get_by_text("设置").first.click()
+    rewritten = page.locator("#rewritten textarea, #rewritten input").first
+    rewritten.wait_for()
+    assert "1134" in rewritten.input_value() and "场景" in rewritten.input_value()
+
+
+def test_top_k_setting_limits_the_sources(page):
+    question = "科技金融体制存在哪些问题？"  # cites two passages at the default top-k
+    ask(page, question)
+    assert page.locator("#sources details[open] .src-card").count() >= 2
+    page.locator("#settings").get_by_text("设置").first.click()
+    number = page.locator("#top-k input[type=number]")
+    number.fill("1")
+    number.press("Tab")  # commits the value (blur)
+    page.wait_for_function("() => document.querySelector('#top-k input[type=range]').value === '1'")
+    ask(page, question)
+    assert page.locator("#sources details[open] .src-card").count() == 1
+
+
 def test_empty_message_sends_nothing_and_shows_hint(page):
     page.fill("#question textarea", "   ")
     page.click("#send")
@@ -242,6 +266,79 @@ def test_path_in_file_name_is_neutralised(page, app_dirs):
     page.click("#delete-btn")
     page.locator("#kb-status", has_text="已删除").wait_for()
     assert not (corpus / "x.txt").exists()
+
+
+# ---------------------------------------------------------------- LLM mode
+
+LLM_SENTENCE = "崂山区推行的“1134”模式是指1套机制、1个中心、3项能力和4大场景"
+
+
+@pytest.fixture(scope="module")
+def llm(tmp_path_factory, small_corpus_dir, small_index_dir):
+    """The app with an LLM configured: a real OpenAI-compatible server on 127.0.0.1."""
+    import threading
+
+    from _openai_server import TEST_KEY, OpenAIServer, Reply
+
+    base = tmp_path_factory.mktemp("app_llm")
+    api = OpenAIServer(api_key=TEST_KEY).start()
+    gate = threading.Event()
+
+    def respond(request):
+        # Cite the passage that holds the answer, under the number the prompt gave it.
+        user = request.message_text("user")
+        n = next((m.group(1) for m in re.finditer(r'<资料 编号="(\d+)"[^>]*>([^<]*)', user)
+                  if "1134" in m.group(2)), None)
+        if n is None:
+            return Reply("资料中没有找到这个问题的答案。")
+        return Reply(f"{LLM_SENTENCE}[{n}]。", gate=gate)
+
+    api.respond_with(respond)
+    srv = AppServer(
+        copy_dir(small_corpus_dir, base / "corpus"), copy_dir(small_index_dir, base / "index"),
+        base / "app.log", OPENAI_BASE_URL=api.url, OPENAI_API_KEY=TEST_KEY, RAG_LLM_MODEL="test-model",
+    )
+    srv.start()
+    yield srv, api, gate
+    srv.stop()
+    api.close()
+
+
+def test_llm_answer_streams_and_highlights_the_closest_sentence(browser, llm):
+    srv, api, gate = llm
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(srv.url)
+        page.wait_for_selector("#question textarea")
+        page.locator("#settings").get_by_text("设置").first.click()
+        mode = page.locator("#settings").get_by_label("大模型生成（LLM）")
+        mode.wait_for()
+        assert mode.is_checked()  # configured LLM is the default mode
+        page.fill("#question textarea", QUESTION)
+        page.click("#send")
+        # The first piece reaches the browser while the server still holds back the rest.
+        page.wait_for_function(
+            """() => { const b = document.querySelectorAll(`#chatbot [data-testid='bot']`);
+                       const t = b.length ? b[b.length - 1].innerText : '';
+                       return t.includes('崂山') && t.includes('▌'); }"""
+        )
+        gate.set()
+        page.wait_for_function(
+            """() => { const b = document.querySelectorAll(`#chatbot [data-testid='bot']`);
+                       return b.length && b[b.length - 1].querySelector('a.cite'); }"""
+        )
+        answer = last_answer(page)
+        assert LLM_SENTENCE in answer.inner_text()
+        target = answer.locator("a.cite").first.get_attribute("href").lstrip("#")
+        marked = page.locator(f"#{target} mark").first.inner_text()
+        # Not verbatim: the passage sentence sharing most bigrams with the answer sentence.
+        assert "1134" in marked and marked not in LLM_SENTENCE and "4大场景" in marked
+        shot(page, "chat-llm")
+    finally:
+        context.close()
+    assert api.chat_requests and api.chat_requests[-1].body.get("stream") is True
 
 
 # ---------------------------------------------------------------- API

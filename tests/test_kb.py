@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from rag.errors import RagError
+from rag.errors import IndexNotFoundError, RagError
 from rag.kb import KnowledgeBase, UploadError, sanitize_filename
 
 from _app_server import copy_dir
@@ -145,3 +145,16 @@ def test_questions_are_answered_from_the_old_index_during_a_build(kb):
     assert seen[0] is old and seen[1].text == before.text
     assert kb.assistant() is not old
     assert kb.assistant().answer("崂山区的“1134”模式指的是什么？").text == before.text
+
+
+def test_first_build_from_an_empty_index(tmp_path, small_settings):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "图书馆.txt").write_text(ARTICLE, "utf-8")
+    kb = KnowledgeBase(small_settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    assert not kb.has_index() and kb.articles() == [] and kb.files() == ["图书馆.txt"]
+    with pytest.raises(IndexNotFoundError, match="rag index"):
+        kb.assistant().answer("松鼠镇图书馆扩建后新馆面积是多少平方米？")
+    change = kb.rebuild()
+    assert change.report.added == ["图书馆.txt"] and kb.has_index()
+    assert "3200" in kb.assistant().answer("松鼠镇图书馆扩建后新馆面积是多少平方米？").text

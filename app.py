@@ -38,6 +38,9 @@ EXAMPLES = [  # about the sample corpus; the last one shows a refusal
     "2022年世界杯足球赛的冠军是哪支球队？",
 ]
 MODE_LABELS = {"extractive": "抽取式（直接引用原文句子）", "openai": "大模型生成（LLM）"}
+# Deleting removes the file from disk: ask first, in the browser (cancel sends no file).
+CONFIRM_DELETE_JS = """(name) => (name && window.confirm('确定要从知识库删除 ' + name + ' 吗？文件会从语料目录中删除。'))
+    ? name : null"""
 EMPTY_HINT = "请输入问题后再发送。"
 NO_INDEX = "还没有索引：请到“知识库”页点击“更新索引”（或在终端运行 `rag index`）。"
 
@@ -222,7 +225,8 @@ def build_app(kb: KnowledgeBase, default_mode: str = "extractive", top_k: int = 
 
     def delete(source, progress=gr.Progress()):
         if not source:
-            return ui_render.render_status([("error", "请先在下拉框中选择要删除的文件。")]), gr.skip(), gr.skip()
+            return (ui_render.render_status([("info", "没有删除任何文件（未选择文件，或已取消）。")]),
+                    gr.skip(), gr.skip())
         try:
             change = kb.delete(source, progress=_progress_callback(progress))
         except RagError as exc:
@@ -327,14 +331,14 @@ def build_app(kb: KnowledgeBase, default_mode: str = "extractive", top_k: int = 
                             full_btn = gr.Button("完全重建", elem_id="rebuild-btn")
                 # Each action first clears the previous message, so a new one is always this action's.
                 kb_out = [status, table, victim]
-                for btn, fn, inputs, outs in (
-                    (upload_btn, upload, [files], kb_out + [files]),
-                    (delete_btn, delete, [victim], kb_out),
-                    (update_btn, update, None, kb_out),
-                    (full_btn, rebuild_all, None, kb_out),
+                for btn, fn, inputs, outs, js in (
+                    (upload_btn, upload, [files], kb_out + [files], None),
+                    (delete_btn, delete, [victim], kb_out, CONFIRM_DELETE_JS),
+                    (update_btn, update, None, kb_out, None),
+                    (full_btn, rebuild_all, None, kb_out, None),
                 ):
                     btn.click(lambda: "", None, status, queue=False, api_visibility="private").then(
-                        fn, inputs, outs, api_visibility="undocumented")
+                        fn, inputs, outs, js=js, api_visibility="undocumented")
                 demo.load(refresh, None, [summary, table, victim], api_visibility="undocumented")
                 table.change(lambda: _kb_summary(kb), None, [summary], api_visibility="undocumented")
 

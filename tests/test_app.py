@@ -225,6 +225,13 @@ def test_upload_ask_cite_delete(page, server, app_dirs):
     open_tab(page, "知识库")
     page.locator("#delete-choice input").click()
     page.get_by_role("option", name=UPLOAD_NAME).click()
+    page.once("dialog", lambda d: d.dismiss())  # changing one's mind deletes nothing
+    page.click("#delete-btn")
+    page.locator("#kb-status", has_text="没有删除任何文件").wait_for()
+    assert (corpus / UPLOAD_NAME).exists()
+    page.locator("#delete-choice input").click()
+    page.get_by_role("option", name=UPLOAD_NAME).click()
+    page.once("dialog", lambda d: d.accept())
     page.click("#delete-btn")
     page.locator("#kb-status", has_text="已删除").wait_for()
     page.wait_for_function(
@@ -263,6 +270,7 @@ def test_path_in_file_name_is_neutralised(page, app_dirs):
     assert outside == []
     page.locator("#delete-choice input").click()
     page.get_by_role("option", name="x.txt").click()
+    page.once("dialog", lambda d: d.accept())
     page.click("#delete-btn")
     page.locator("#kb-status", has_text="已删除").wait_for()
     assert not (corpus / "x.txt").exists()

@@ -78,6 +78,8 @@ _LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次")
 
 _YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
+# Measure words and units a number question can ask for ("多少数据" asks for no unit).
+_MEASURE_WORDS = set("个家项次位名种倍岁条批所类只台款亿万千百元人件座米吨户年天月周%％")
 _UNIT_ALIASES = {"岁数": "岁", "年龄": "岁", "钱": "元", "人民币": "元", "美金": "美元"}
 
 
@@ -89,8 +91,8 @@ def expected_unit(question: str) -> str:
     m = _UNIT_RE.search(question)
     if not m:
         return ""
-    unit = m.group(1)
-    return "" if unit[0] in "是的呢吗？?，" else unit[0]
+    unit = m.group(1)[0]
+    return unit if unit in _MEASURE_WORDS else ""
 
 
 def carries_number(sentence: str, unit: str = "") -> bool:

@@ -121,7 +121,7 @@ def test_stream_yields_text_then_answer(passages):
 
 @pytest.mark.parametrize("question, unit", [
     ("丁香园创始人今年多大岁数？", "岁"), ("募资目标是多少亿美元？", "亿"), ("小鼠出口到多少个国家？", "个"),
-    ("零售总额是多少？", ""), ("有几家企业入驻？", "家"),
+    ("零售总额是多少？", ""), ("有几家企业入驻？", "家"), ("城市云脑汇集了多少数据？", ""),
 ])
 def test_expected_unit(question, unit):
     from rag.answering import expected_unit

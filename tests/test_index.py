@@ -216,3 +216,17 @@ def test_the_committed_sample_index_matches_the_code_and_corpus(corpus_dir):
     assert {name: e.sha256 for name, e in manifest.files.items()} == on_disk
     index = load_index(index_dir, NANO, ChunkSettings())
     assert all(index.documents[c.doc_id].text[c.start:c.end] == c.text for c in index.chunks)
+
+
+def test_large_indexes_switch_to_hnsw_and_still_find_neighbours():
+    from rag.index import HNSW_THRESHOLD, make_faiss_index
+
+    rng = np.random.default_rng(0)
+    small = rng.standard_normal((50, 16)).astype(np.float32)
+    assert make_faiss_index(small, 16)[1] == "flat-ip"
+    big = rng.standard_normal((HNSW_THRESHOLD + 1, 16)).astype(np.float32)
+    big /= np.linalg.norm(big, axis=1, keepdims=True)
+    index, kind = make_faiss_index(big, 16)
+    assert kind == "hnsw-ip" and index.ntotal == len(big)
+    _, ids = index.search(big[:20], 1)
+    assert (ids[:, 0] == np.arange(20)).mean() >= 0.9

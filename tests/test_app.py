@@ -157,10 +157,10 @@ def test_top_k_setting_limits_the_sources(page):
     ask(page, question)
     assert page.locator("#sources details[open] .src-card").count() >= 2
     page.locator("#settings").get_by_text("设置").first.click()
-    number = page.locator("#top-k input[type=number]")
-    number.fill("1")
-    number.press("Tab")  # commits the value (blur)
-    page.wait_for_function("() => document.querySelector('#top-k input[type=range]').value === '1'")
+    slider = page.locator("#top-k input[type=range]")
+    slider.focus()
+    slider.press("Home")  # the keyboard way to move a slider to its minimum, 1
+    page.wait_for_function("() => document.querySelector('#top-k input[type=number]').value === '1'")
     ask(page, question)
     assert page.locator("#sources details[open] .src-card").count() == 1
 

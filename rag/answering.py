@@ -372,6 +372,9 @@ class ExtractiveAnswerer:
                 break
             if s is best or s.score < 0.8 * best.score or s.coverage < self.policy.min_coverage:
                 continue
+            # For a date, number or place, a second sentence must carry one too.
+            if evidence.qtype in _REQUIRED_TYPES and not (s.typed and s.score >= 0.9 * best.score):
+                continue
             if any(_tokens(s.text) <= _tokens(c.text) or _redundant(s.text, c.text) for c in chosen):
                 continue
             if sum(len(c.text) for c in chosen) + len(s.text) > self.max_chars:

@@ -36,16 +36,28 @@ class Assistant:
 
     @property
     def index(self) -> Index:
+        """The live index; a snapshot switched by another process (`rag index`) is picked up."""
         with self._lock:
+            if self._index is not None and not self._is_live(self._index):
+                self._index, self._retriever, self._chain = None, None, None
             if self._index is None:
                 self._index = load_index(self.settings.index_dir, self.embedder.model_id, self.settings.chunk)
             return self._index
 
+    def _is_live(self, index: Index) -> bool:
+        try:
+            name = (Path(self.settings.index_dir) / "CURRENT").read_text("utf-8").strip()
+        except OSError:
+            return True  # keep answering from what is loaded
+        return name == index.directory.name
+
     @property
     def retriever(self) -> HybridRetriever:
         with self._lock:
-            if self._retriever is None:
-                self._retriever = HybridRetriever(self.index, self.embedder, fusion=self.settings.fusion)
+            index = self.index
+            if self._retriever is None or self._retriever.index is not index:
+                self._retriever = HybridRetriever(index, self.embedder, fusion=self.settings.fusion)
+                self._chain = None
             return self._retriever
 
     @property
@@ -55,10 +67,11 @@ class Assistant:
     @property
     def chain(self):
         with self._lock:
+            retriever = self.retriever
             if self._chain is None:
                 from .chain import build_chain
 
-                self._chain = build_chain(self.settings, self.retriever, self.extractive)
+                self._chain = build_chain(self.settings, retriever, self.extractive)
             return self._chain
 
     def reload(self) -> None:

@@ -89,3 +89,20 @@ def test_rebuilding_reloads_the_index(small_settings, tmp_path):
     assert report.added == ["extra.txt"] and assistant.index.size > before
     a = assistant.answer("甲市的量子计算中心投资了多少钱？")
     assert "八亿元" in a.text and a.citations[0].source == "extra.txt"
+
+
+def test_an_index_rebuilt_by_another_process_is_picked_up(small_settings, tmp_path):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(small_settings.corpus_dir, corpus)
+    settings = small_settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index")
+    shutil.copytree(small_settings.index_dir, settings.index_dir)
+    serving = Assistant(settings)
+    assert serving.answer("甲市的量子计算中心投资了多少钱？").refused
+    (corpus / "extra.txt").write_text("甲市建设量子计算中心\n甲市今年建成了全国首个量子计算中心，投资八亿元。\n来源：测试日报\n", "utf-8")
+    out = subprocess.run([sys.executable, "-m", "rag", "index", "--quiet"], capture_output=True, text=True,
+                         env={**__import__("os").environ, "RAG_INDEX_DIR": str(settings.index_dir),
+                              "RAG_CORPUS_DIR": str(corpus)}, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "八亿元" in serving.answer("甲市的量子计算中心投资了多少钱？").text

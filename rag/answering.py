@@ -75,6 +75,7 @@ _DATE_RE = re.compile(r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四�
 _PLACE_RE = re.compile(r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|镇|州|国|岛|湾|园|城|基地|中心|大学)|北京|上海|天津|重庆|香港|深圳|杭州|南京|苏州|武汉|青岛|美国|欧洲|日本|海外|全球")
 _WHY_RE = re.compile("因为|由于|原因|为了|因此|所以|导致|使得|得益于|在于|旨在|目的|以便|从而|推动|促进|需要|意味着")
 _LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次")
+_DEFINITION_RE = re.compile("即|是指|指的是|就是|称为|称作|叫做|定义|意味着|是一种|是一个|也就是|所谓")
 
 _YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
@@ -103,7 +104,8 @@ def carries_number(sentence: str, unit: str = "") -> bool:
     return bool(re.search(rf"[\d一二三四五六七八九十百千万亿两半几多余]\s*[^\s，。；]{{0,3}}{re.escape(unit)}", text))
 
 
-_TYPE_MARKERS = {"date": _DATE_RE, "number": _NUMBER_RE, "place": _PLACE_RE, "why": _WHY_RE, "list": _LIST_RE}
+_TYPE_MARKERS = {"date": _DATE_RE, "number": _NUMBER_RE, "place": _PLACE_RE, "why": _WHY_RE, "list": _LIST_RE,
+                 "definition": _DEFINITION_RE}
 # Kinds whose marker is reliable enough that an answer without it is no answer.
 _REQUIRED_TYPES = ("date", "number", "place")
 

@@ -68,7 +68,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(final.text)
     if final is None:
         return 1
-    if final.query and final.query != args.question.strip():
+    from .answering import validate_question
+
+    if final.query and final.query != validate_question(args.question)[0]:
         print(f"\n（检索所用问题：{final.query}）")
     if final.citations:
         print("\n来源：")

@@ -213,6 +213,13 @@ class RefusalPolicy:
     require_entities: bool = True
 
 
+_ENDS_SENTENCE_RE = re.compile(r"[。！；!;…][”’」』）)]*$")
+
+
+def _is_question(sentence: str) -> bool:
+    return bool(re.search(r"[？?][”’」』）)]*$", sentence))
+
+
 def _tokens(text: str) -> set[str]:
     return set(tokenize(text))
 
@@ -264,8 +271,8 @@ def score_sentences(question: str, passages: list[Passage], idf: IdfFn | None = 
         title_tokens = _tokens(p.title)
         for si, (s, e) in enumerate(spans):
             text = p.text[s:e]
-            if len(text) < 6 or text == p.title:
-                continue
+            if len(text) < 6 or text == p.title or _is_question(text):
+                continue  # an interviewer's question is never an answer
             own = _tokens(text)
             # A sentence often names its subject in the one before it or in the title: lend it some.
             context = own | title_tokens
@@ -281,6 +288,8 @@ def score_sentences(question: str, passages: list[Passage], idf: IdfFn | None = 
             else:
                 typed = bool(marker.search(text)) if marker else True
             score = cov + 0.5 * foc + (0.08 if typed and marker else 0.0) + (0.1 if entities_ok else 0.0) - 0.015 * pi
+            if not _ENDS_SENTENCE_RE.search(text):
+                score -= 0.15  # a heading or caption: it names the topic, rarely answers
             scored.append(ScoredSentence(pi, s, e, text, cov, foc, typed, entities_ok, score))
     scored.sort(key=lambda x: -x.score)
     return scored

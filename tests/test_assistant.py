@@ -48,7 +48,10 @@ def test_missing_index_says_how_to_build(tmp_path, small_settings):
 
 def test_constructing_is_cheap(small_settings, tmp_path):
     # nothing is loaded until the first question: a missing index does not fail construction
-    Assistant(small_settings.replace(index_dir=tmp_path / "none"))
+    assistant = Assistant(small_settings.replace(index_dir=tmp_path / "none"))
+    assert assistant._index is None and assistant._retriever is None and assistant._chain is None
+    with pytest.raises(IndexNotFoundError):
+        assistant.retrieve("科技金融")
 
 
 def test_module_level_api_uses_the_environment(small_index_dir, small_corpus_dir):

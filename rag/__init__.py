@@ -24,6 +24,7 @@ from .errors import (
     LoadError,
     PromptError,
     QuestionError,
+    QuestionSetError,
     RagError,
 )
 from .schema import Answer, Chunk, Document, Passage
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Answer", "Assistant", "Chunk", "ConfigError", "Document", "IndexCorruptError",
     "IndexMismatchError", "IndexNotFoundError", "LLMError", "LoadError", "Passage",
-    "PromptError", "QuestionError", "RagError", "Settings", "answer", "default_assistant",
+    "PromptError", "QuestionError", "QuestionSetError", "RagError", "Settings", "answer", "default_assistant",
     "evaluate", "retrieve", "stream_answer",
 ]
 

@@ -35,5 +35,9 @@ class LLMError(RagError):
     """The language model could not be reached or answered with an error."""
 
 
+class QuestionSetError(RagError):
+    """The question file is missing or a line does not follow the question-set format."""
+
+
 class QuestionError(RagError, ValueError):
     """The question is empty or unusable. Also a ValueError, as callers expect."""

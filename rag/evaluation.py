@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .config import PROJECT_ROOT
-from .errors import RagError
+from .errors import QuestionSetError, RagError
 
 if TYPE_CHECKING:
     from .assistant import Assistant
@@ -65,10 +65,6 @@ RELAXED_EVIDENCE_THRESHOLD = 0.6
 CITATION_SUPPORT_THRESHOLD = 0.5
 DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 DEFAULT_RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
-
-
-class QuestionSetError(RagError):
-    """The question file is missing or a line does not follow the question-set format."""
 
 
 # ---------------------------------------------------------------------------

@@ -228,7 +228,10 @@ def _chars(text: str) -> set[str]:
     """Chinese characters and Latin/number tokens: catches paraphrases (营收 ~ 营业收入)."""
     out: set[str] = set()
     for tok in tokenize(text):
-        out.update(tok) if "\u3400" <= tok[0] <= "\ufaff" else out.add(tok)
+        if "\u3400" <= tok[0] <= "\ufaff":
+            out.update(tok)
+        else:
+            out.add(tok)
     return out
 
 
@@ -321,7 +324,8 @@ def assess_evidence(
         and (s.entities_ok or not policy.require_entities) and (s.typed or not required)
     ]
     if answering:
-        rest = [s for s in sentences if s not in answering]
+        chosen = {id(s) for s in answering}
+        rest = [s for s in sentences if id(s) not in chosen]
         return Evidence(True, "", qtype, [], answering + rest)
     if not sentences or max(s.coverage for s in sentences) < policy.min_coverage:
         best = max((s.coverage for s in sentences), default=0.0)

@@ -193,6 +193,20 @@ def describe_failure(exc: BaseException, llm: LLMSettings, attempts: int = 1) ->
 
 # --- calls with retries -------------------------------------------------------
 
+def _give_up_or_wait(
+    exc: BaseException, llm: LLMSettings, attempt: int, sleep: Callable[[float], None],
+    final: bool = False,
+) -> None:
+    """Raise the LLMFailure for ``exc`` when it is final, else back off before the next try."""
+    if final or not is_retryable(exc) or attempt > llm.max_retries:
+        failure = describe_failure(exc, llm, attempt)
+        log.info("LLM call failed for good: %s", failure)
+        raise failure from None
+    delay = retry_delay(exc, attempt)
+    log.info("LLM call failed (%s); retry %d in %.2fs", _kind(exc), attempt, delay)
+    sleep(delay)
+
+
 def invoke_with_retries(
     runnable,
     inputs: Any,
@@ -206,13 +220,7 @@ def invoke_with_retries(
         try:
             return runnable.invoke(inputs)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an LLMFailure
-            if not is_retryable(exc) or attempt > llm.max_retries:
-                failure = describe_failure(exc, llm, attempt)
-                log.info("LLM call failed for good: %s", failure)
-                raise failure from None
-            delay = retry_delay(exc, attempt)
-            log.info("LLM call failed (%s); retry %d in %.2fs", _kind(exc), attempt, delay)
-            sleep(delay)
+            _give_up_or_wait(exc, llm, attempt, sleep)
 
 
 def stream_with_retries(
@@ -238,10 +246,4 @@ def stream_with_retries(
                     yield text
             return
         except Exception as exc:  # noqa: BLE001 - every failure becomes an LLMFailure
-            if started or not is_retryable(exc) or attempt > llm.max_retries:
-                failure = describe_failure(exc, llm, attempt)
-                log.info("LLM call failed for good: %s", failure)
-                raise failure from None
-            delay = retry_delay(exc, attempt)
-            log.info("LLM stream failed (%s); retry %d in %.2fs", _kind(exc), attempt, delay)
-            sleep(delay)
+            _give_up_or_wait(exc, llm, attempt, sleep, final=started)

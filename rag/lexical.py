@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy import sparse
@@ -121,15 +121,3 @@ class BM25Index:
             raise ValueError("lexical index vocabulary does not match its matrix")
         return cls(weights, vocab, meta["k1"], meta["b"])
 
-
-def bigram_set(text: str) -> set[str]:
-    """The set of lexical tokens of ``text``: the unit of overlap measures."""
-    return set(tokenize(text))
-
-
-def overlap(query_tokens: Iterable[str], text: str) -> float:
-    """Share of ``query_tokens`` present in ``text``."""
-    q = set(query_tokens)
-    if not q:
-        return 0.0
-    return len(q & bigram_set(text)) / len(q)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from .chunking import split_sentences
-from .lexical import tokenize
+from .citations import support_score
 from .schema import Answer, Passage
 
 UNSUPPORTED_MARK = "⚠"  # what rag.citations appends to a sentence its sources do not support
@@ -54,14 +54,6 @@ def claims(text: str) -> list[Claim]:
     return out
 
 
-def bigram_overlap(claim: str, sentence: str) -> float:
-    """Share of the claim's character bigrams (and Latin words, numbers) found in the sentence."""
-    a = set(tokenize(claim))
-    if not a:
-        return 0.0
-    return len(a & set(tokenize(sentence))) / len(a)
-
-
 def _find_verbatim(claim: str, passage: str) -> tuple[int, int] | None:
     """The claim's span in the passage when it is quoted there (ignoring final punctuation)."""
     for candidate in (claim, claim.rstrip("。！？!?…；;")):
@@ -84,7 +76,7 @@ def highlight_spans(answer: Answer) -> dict[int, list[tuple[int, int]]]:
             if span is None:
                 best, best_score = None, MIN_OVERLAP
                 for s, e in split_sentences(text):
-                    score = bigram_overlap(claim.text, text[s:e])
+                    score = support_score(claim.text, text[s:e])
                     if score > best_score:
                         best, best_score = (s, e), score
                 span = best

@@ -6,9 +6,9 @@ import re
 
 from rag.answering import ExtractiveAnswerer, refusal
 from rag.schema import Answer, Passage
+from rag.citations import support_score
 from rag.ui_render import (
     Claim,
-    bigram_overlap,
     claims,
     escape_markdown,
     highlight_spans,
@@ -75,7 +75,7 @@ def test_paraphrase_highlights_the_closest_sentence():
 def test_unrelated_claim_highlights_nothing():
     answer = Answer(text="今天天气晴朗，适合出门散步[1]。", citations=[P2], mode="llm")
     assert highlight_spans(answer) == {}
-    assert bigram_overlap("今天天气晴朗", P2_TEXT) == 0.0
+    assert support_score("今天天气晴朗", P2_TEXT) == 0.0
 
 
 def test_mark_passage_escapes_html_and_wraps_spans():

@@ -255,10 +255,14 @@ def _coverage(weights: dict[str, float], text_tokens: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in text_tokens) / total
 
 
-def score_sentences(question: str, passages: list[Passage], idf: IdfFn | None = None) -> list[ScoredSentence]:
+def score_sentences(
+    question: str, passages: list[Passage], idf: IdfFn | None = None,
+    entities: list[str] | None = None,
+) -> list[ScoredSentence]:
     """Every sentence of the passages, scored for how well it answers the question, best first."""
     weights = _query_weights(question, idf)
-    entities = named_entities(question)
+    if entities is None:
+        entities = named_entities(question)
     entity_tokens = set().union(*(_tokens(e) for e in entities)) if entities else set()
     entity_chars = set().union(*(_chars(e) for e in entities)) if entities else set()
     focus = {t: w for t, w in weights.items() if t not in entity_tokens}
@@ -311,10 +315,11 @@ def assess_evidence(
     qtype = answer_type(question)
     if not passages:
         return Evidence(False, "没有检索到任何段落", qtype)
-    sentences = score_sentences(question, passages, idf)
+    entities = named_entities(question)
+    sentences = score_sentences(question, passages, idf, entities)
     if policy.require_entities:
         joined = "".join(p.title + p.text for p in passages).replace(" ", "")
-        missing = [e for e in named_entities(question) if e not in joined]
+        missing = [e for e in entities if e not in joined]
         if missing:
             return Evidence(False, f"文章中没有提到：{'、'.join(missing)}", qtype, missing, sentences)
     required = qtype in _REQUIRED_TYPES

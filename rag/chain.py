@@ -36,7 +36,6 @@ from pydantic import ConfigDict
 
 from .answering import (
     ExtractiveAnswerer,
-    RefusalPolicy,
     assess_evidence,
     extract_terms,
     refusal,
@@ -208,16 +207,14 @@ class AnswerChain:
     ) -> None:
         self.settings = settings
         self.retriever = PassageRetriever(retriever=retriever, top_k=settings.top_k)
-        self.extractive = extractive or ExtractiveAnswerer(
-            refuse_check=getattr(settings, "refuse_check", True)
-        )
+        self.extractive = extractive or ExtractiveAnswerer(refuse_check=settings.refuse_check)
         self.mode = "llm" if settings.llm_mode == "openai" else "extractive"
         self._lock = threading.Lock()
         self._generate: Runnable | None = None
         self._rewrite: Runnable | None = None
         self.extractive_generate: Runnable = RunnableLambda(self._extractive_answer)
         if self.mode == "llm":
-            directory = prompts_dir or getattr(settings, "prompts_dir", None)
+            directory = prompts_dir or settings.prompts_dir
             # Checked now, so a broken prompt file fails at start-up, not mid-answer.
             self.answer_prompt = load_prompt(ANSWER_PROMPT, directory)
             self.rewrite_prompt = load_prompt(REWRITE_PROMPT, directory)
@@ -260,6 +257,9 @@ class AnswerChain:
         return {"question": _defang(x["question"]), "passages": format_passages(x["passages"])}
 
     def _extractive_answer(self, x: dict) -> Answer:
+        evidence = x.get("evidence")
+        if evidence is not None:  # already decided answerable: do not assess twice
+            return self.extractive.compose(x["question"], x["passages"], evidence)
         return self.extractive.answer(x["question"], x["passages"])
 
     # -- public interface
@@ -290,11 +290,9 @@ class AnswerChain:
             query, failure = self._standalone(question, pairs)
         passages = passages_of(self.retriever.invoke(query, top_k=top_k))
 
-        if getattr(self.extractive, "refuse_check", True):
-            evidence = assess_evidence(
-                query, passages, getattr(self.extractive, "idf", None),
-                getattr(self.extractive, "policy", RefusalPolicy()),
-            )
+        evidence = None
+        if self.extractive.refuse_check:
+            evidence = assess_evidence(query, passages, self.extractive.idf, self.extractive.policy)
             if not evidence.answerable:
                 mode = "extractive" if failure else self.mode
                 answer = refusal(query, passages, evidence.reason, mode=mode,
@@ -324,7 +322,9 @@ class AnswerChain:
             if pieces:
                 yield "\n\n"  # the streamed text stops here; the final Answer replaces it
 
-        answer = self.extractive_generate.invoke({"question": query, "passages": passages})
+        answer = self.extractive_generate.invoke(
+            {"question": query, "passages": passages, "evidence": evidence}
+        )
         answer.query = query
         answer.passages = list(passages)
         answer.warnings[:0] = warnings + self._failure_notes(failure)

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -146,9 +147,7 @@ class Index:
 
     def articles(self) -> list[dict]:
         """One row per article: title, file, chunk count, when its file was indexed."""
-        counts: dict[str, int] = {}
-        for c in self.chunks:
-            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        counts = Counter(c.doc_id for c in self.chunks)
         rows = []
         for doc in self.documents.values():
             entry = self.manifest.files.get(doc.source)
@@ -436,8 +435,9 @@ def build_index(
             doc_chunks = old_chunks.get(doc.doc_id) if same_chunking else None
             doc_chunks = doc_chunks or chunk_document(doc, chunk)
             chunks.extend(doc_chunks)
+        per_file = Counter(c.source for c in chunks)
         for name, entry in entries.items():
-            entry.chunks = sum(1 for c in chunks if c.source == name)
+            entry.chunks = per_file[name]
 
         todo = [c for c in chunks if c.text_hash not in cache]
         todo_unique = list({c.text_hash: c for c in todo}.values())

@@ -74,8 +74,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"\n（检索所用问题：{final.query}）")
     if final.citations:
         print("\n来源：")
-        for n, p in enumerate(final.citations, 1):
-            print(f"[{n}] 《{p.title}》 {p.source} 字符 {p.start}–{p.end}")
+        for line, p in zip(final.sources_markdown().splitlines(), final.citations):
+            print(line)
             if args.show_passages:
                 print("    " + p.text.replace("\n", "\n    "))
     for w in final.warnings:

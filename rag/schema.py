@@ -89,10 +89,6 @@ class Passage:
         if self.end - self.start != len(self.text):
             raise ValueError("Passage text length does not match its span")
 
-    def label(self) -> str:
-        """How a citation is shown to a reader: title, file and span."""
-        return f"《{self.title}》 {self.source} [{self.start}:{self.end}]"
-
 
 @dataclass
 class Answer:

@@ -7,7 +7,7 @@ import re
 from rag.answering import ExtractiveAnswerer, refusal
 from rag.schema import Answer, Passage
 from rag.citations import support_score
-from rag.ui_render import (
+from rag.ui.render import (
     Claim,
     claims,
     escape_markdown,

@@ -13,9 +13,9 @@ import html
 import re
 from dataclasses import dataclass
 
-from .chunking import split_sentences
-from .citations import support_score
-from .schema import Answer, Passage
+from ..chunking import split_sentences
+from ..citations import support_score
+from ..schema import Answer, Passage
 
 UNSUPPORTED_MARK = "⚠"  # what rag.citations appends to a sentence its sources do not support
 _MARK_RE = re.compile(r"\[(\d{1,3})\]")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 def content_hash(*parts: str, length: int = 16) -> str:
@@ -89,6 +89,19 @@ class Passage:
         if self.end - self.start != len(self.text):
             raise ValueError("Passage text length does not match its span")
 
+    def to_dict(self) -> dict:
+        """Plain JSON-serialisable fields (what APIs and LangChain metadata carry)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Passage":
+        return cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
+
+    def citation_dict(self, n: int) -> dict:
+        """The citation ``[n]`` as the chat API returns it."""
+        return {"n": n, "title": self.title, "source": self.source, "start": self.start,
+                "end": self.end, "text": self.text, "publication": self.publication}
+
 
 @dataclass
 class Answer:
@@ -101,12 +114,27 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     query: str = ""  # the question that drove retrieval (rewritten for follow-ups)
     passages: list[Passage] = field(default_factory=list)  # everything retrieved
+    # The pre-generation answerability gate: "" not run, "pass", or "refuse" (answered
+    # without calling the generator). Evaluation counts LLM-mode gate refusals from it.
+    gate: str = ""
 
     def __post_init__(self) -> None:
         if self.mode not in ("extractive", "llm"):
             raise ValueError(f"Answer.mode must be 'extractive' or 'llm', not {self.mode!r}")
         if self.refused and self.citations:
             raise ValueError("A refusal carries no citations")
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable: the shape of the /chat API and of `rag ask --json`."""
+        return {
+            "text": self.text,
+            "citations": [p.citation_dict(n) for n, p in enumerate(self.citations, 1)],
+            "refused": self.refused,
+            "mode": self.mode,
+            "warnings": list(self.warnings),
+            "query": self.query,
+            "gate": self.gate,
+        }
 
     def sources_markdown(self) -> str:
         """The numbered sources as Markdown, the way the CLI and the API show them."""

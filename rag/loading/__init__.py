@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .errors import LoadError
-from .schema import Document
+from ..errors import LoadError
+from ..schema import Document
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset({".txt", ".md", ".pdf", ".docx", ".html", ".htm"})
 _TEXT_SUFFIXES = {".txt", ".md"}
@@ -803,3 +803,24 @@ def find_files(paths: Iterable[Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return sorted(unique)
+
+
+# ----------------------------------------------------------------------------- fingerprint
+
+
+def fingerprint() -> str:
+    """A hash of the source of every module of this package.
+
+    Any change to how files are read, cleaned or split changes it, so an index
+    built by other loading code is recognised as stale (the index manifest uses it).
+    """
+    import hashlib
+
+    package_dir = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for module in sorted(package_dir.rglob("*.py")):
+        h.update(module.relative_to(package_dir).as_posix().encode("utf-8"))
+        h.update(b"\x00")
+        h.update(module.read_bytes())
+        h.update(b"\x00")
+    return h.hexdigest()[:16]

@@ -22,6 +22,7 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 CORPUS = ROOT / "corpus"
 
 KEYS = {"id", "question", "answer", "evidence", "doc", "type", "split"}
+OPTIONAL_KEYS = {"lang", "near_miss"}  # "lang": "en" on English rows; "near_miss": true on near-miss rows
 TYPES = {"number", "entity", "definition", "list", "why", "multi", "unanswerable"}
 SPLITS = {"tune", "test"}
 MIN_QUESTIONS = 90
@@ -74,7 +75,11 @@ def test_every_line_is_json():
 
 @pytest.mark.parametrize("row", GOOD, ids=_ids(GOOD))
 def test_row_format(row):
-    assert set(row) == KEYS, f"keys must be exactly {sorted(KEYS)}"
+    assert KEYS <= set(row) <= KEYS | OPTIONAL_KEYS, f"keys must be {sorted(KEYS)} plus optional {sorted(OPTIONAL_KEYS)}"
+    assert row.get("lang", "zh") in {"zh", "en"}
+    assert row.get("near_miss", False) in {True, False}
+    if row.get("near_miss"):
+        assert row["type"] == "unanswerable", "near_miss marks unanswerable questions only"
     assert re.fullmatch(r"q\d{3}", row["id"])
     assert isinstance(row["question"], str) and len(row["question"].strip()) >= 4
     assert row["type"] in TYPES

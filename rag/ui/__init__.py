@@ -1,4 +1,12 @@
-"""The Gradio page: one module per tab, the API endpoints, the look. ``app.py`` only wires it up."""
+"""The Gradio page: one module per tab, the API endpoints, the look. ``app.py`` only wires it up.
+
+    demo = build_app(kb, default_mode=..., top_k=...)
+    demo.launch(..., **launch_options())                  # or
+    gr.mount_gradio_app(fastapi_app, demo, path="/", **launch_options())
+
+``launch_options()`` carries everything the page needs at launch/mount time (theme,
+CSS, head script, Chinese i18n, footer links); both Gradio entry points take these keys.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +16,45 @@ from ..kb import KnowledgeBase
 from .api import register_api
 from .chat import EXAMPLES, build_chat_tab
 from .kb_tab import build_kb_tab
+from .locale import i18n
 from .style import CSS, HEAD
 
-__all__ = ["CSS", "HEAD", "build_app", "theme"]
+__all__ = ["CSS", "HEAD", "build_app", "launch_options", "theme"]
 
 THEME_FONTS = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "sans-serif"]
+# Footer: the API page only. Gradio's "settings" panel is a second, partly English
+# 设置 beside the page's own; "gradio" is an English "built with" badge.
+FOOTER_LINKS = ["api"]
 
 
 def theme() -> gr.themes.Base:
     return gr.themes.Soft(font=THEME_FONTS, font_mono=["Noto Sans Mono CJK SC", "monospace"])
 
 
+def launch_options() -> dict:
+    """Keyword arguments for ``Blocks.launch`` or ``gr.mount_gradio_app``: the page's look and language."""
+    return {"theme": theme(), "css": CSS, "head": HEAD, "i18n": i18n(), "footer_links": list(FOOTER_LINKS),
+            "run_history": False}
+
+
+def launch_options() -> dict:
+    """How the page looks, as keyword arguments for ``gr.mount_gradio_app`` (and ``launch``).
+
+    ``app.py`` passes these on unchanged, so a new page-wide option (i18n, …) is added here only.
+    """
+    return {"theme": theme(), "css": CSS, "head": HEAD}
+
+
 def build_app(kb: KnowledgeBase, default_mode: str = "extractive", top_k: int = 5,
               examples: list[str] | None = None) -> gr.Blocks:
-    """The Gradio Blocks app over one knowledge base."""
+    """The Gradio Blocks app over the knowledge base(s)."""
     default_mode = default_mode if default_mode in kb.modes else "extractive"
     examples = EXAMPLES if examples is None else examples
     with gr.Blocks(title="中文文章问答") as demo:
         gr.Markdown("## 中文文章问答\n回答只来自知识库中的文章，每句话都标注来源 [n]；文章中没有答案时会明确拒答。")
         with gr.Tabs():
             with gr.Tab("问答", id="chat"):
-                build_chat_tab(kb, default_mode, top_k, examples)
+                build_chat_tab(kb, demo, default_mode, top_k, examples)
             with gr.Tab("知识库", id="kb"):
                 build_kb_tab(kb, demo)
         register_api(kb, default_mode, top_k)

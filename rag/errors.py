@@ -41,3 +41,15 @@ class QuestionSetError(RagError):
 
 class QuestionError(RagError, ValueError):
     """The question is empty or unusable. Also a ValueError, as callers expect."""
+
+
+class PermissionDenied(RagError):
+    """A change to a knowledge base was refused: no administrator, or changes are disabled."""
+
+
+class KnowledgeBaseError(RagError):
+    """A knowledge base is missing, already exists, is busy or cannot be changed."""
+
+
+class UploadError(RagError):
+    """An uploaded file was refused; the message says why and what to do."""

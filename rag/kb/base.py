@@ -1,73 +1,52 @@
-"""The knowledge base behind the browser app: list, upload, delete, rebuild.
+"""One knowledge base: a corpus directory, its index, and the assistants answering from it.
 
-Uploads are checked before anything touches the corpus: the size, the suffix, the
-content (``sniff_kind``: a binary file renamed ``.txt`` is refused) and that the file
-yields at least one article. File names are reduced to a plain name inside the corpus
-directory. Every change is followed by an incremental index build; questions keep
-being answered from the previous index until the new one is loaded, then the
-assistants are swapped in one step. Builds and swaps are serialised by one lock.
+Reading (``assistant``, ``articles``, ``files``, ``health``, ``build_status``) is open.
+Every changing method takes the ``actor`` asking for it, and its first step is the access
+check (``AccessPolicy.check``), so no caller can change anything by forgetting a check.
+Uploads are checked completely before anything is written; deletions need a second call
+with the token the first returned; builds run in a separate process, one at a time, with
+repeated requests coalesced, while questions keep being answered from the old snapshot.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import re
-import tempfile
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .assistant import Assistant
-from .config import Settings
-from .errors import IndexNotFoundError, LoadError, RagError
-from .index import BuildProgress, BuildReport
+from ..assistant import Assistant
+from ..config import DEFAULT_KB, PROJECT_ROOT, Settings
+from ..errors import KnowledgeBaseError, RagError, UploadError
+from .access import AccessPolicy, Actor
+from .builds import BuildRunner, BuildStatus
+from .confirm import CONFIRM_TTL_SECONDS, Confirmation, Confirmations
+from .health import Health, check_health
+from .home import ensure_kb
+from .uploads import (
+    CONFIRM_EMBED_SECONDS, DEFAULT_MAX_UPLOAD_BYTES, MAX_EMBED_SECONDS, CheckedUpload, check_type,
+    estimate_embed_seconds, format_duration, read_articles, sanitize_filename, too_big,
+)
 
-DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_NAME_CHARS = 120
-_FORBIDDEN = re.compile(r'[<>:"|?*\x00-\x1f\x7f-\x9f]')
-
-
-class UploadError(RagError):
-    """An uploaded file was refused; the message says why and what to do."""
-
-
-def sanitize_filename(name: str) -> str:
-    """A plain file name that can only land directly inside the corpus directory.
-
-    Directory parts (``/`` or ``\\``) and ``..`` are dropped, control and reserved
-    characters removed, leading dots stripped (no hidden files); Chinese is kept.
-    Raises UploadError when nothing usable is left.
-    """
-    name = unicodedata.normalize("NFC", str(name or ""))
-    name = re.split(r"[/\\]", name)[-1]
-    name = _FORBIDDEN.sub("", name)
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
-    while ".." in name:
-        name = name.replace("..", ".")
-    name = name.strip().lstrip(".").strip()
-    stem, dot, suffix = name.rpartition(".")
-    if not dot:
-        stem, suffix = name, ""
-    stem = stem.strip(" .")
-    if len(stem) > MAX_NAME_CHARS:
-        stem = stem[:MAX_NAME_CHARS]
-    if not stem:
-        raise UploadError(f"文件名 {name!r} 不可用：请改成普通的文件名（例如 文章.txt）再上传。")
-    return f"{stem}.{suffix.lower()}" if suffix else stem
+MAX_FILES_PER_UPLOAD = 20  # one upload request checks at most this many files (bounded work)
+WARM_QUESTION = "知识库里有哪些文章？"  # loads the model and segmenter before the first real question
 
 
 @dataclass
 class Change:
     """What an upload, delete or rebuild did, for the UI to show.
 
-    ``lines`` are (kind, text) with kind "ok", "error", "warn" or "info".
+    ``lines`` are (kind, text) with kind "ok", "error", "warn" or "info". ``status`` is the
+    build the change started (builds run in the background: poll ``KnowledgeBase.build_status``).
+    ``confirmation`` is set when the change needs a second call with its token.
     """
 
     lines: list[tuple[str, str]] = field(default_factory=list)
-    report: BuildReport | None = None
     saved: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    status: BuildStatus | None = None
+    confirmation: Confirmation | None = None
 
     @property
     def message(self) -> str:
@@ -77,24 +56,50 @@ class Change:
     def errors(self) -> list[str]:
         return [text for kind, text in self.lines if kind == "error"]
 
+    def to_dict(self) -> dict:
+        return {
+            "lines": [list(line) for line in self.lines], "saved": list(self.saved),
+            "rejected": list(self.rejected), "message": self.message,
+            "status": self.status.to_dict() if self.status else None,
+            "confirmation": self.confirmation.to_dict() if self.confirmation else None,
+        }
+
+
+def inside_checkout(path: Path) -> bool:
+    """True when ``path`` lies in this git checkout (which the app never changes)."""
+    if not (PROJECT_ROOT / ".git").exists():
+        return False
+    resolved = Path(path).resolve()
+    return resolved == PROJECT_ROOT or PROJECT_ROOT in resolved.parents
+
 
 class KnowledgeBase:
-    """The corpus directory and its index, shared by every browser session.
+    """The corpus directory and index of one knowledge base, shared by every session.
 
-    ``assistant(mode)`` returns the assistant currently answering in that mode
-    ("extractive" or "openai"); after a build, new assistants are loaded and
-    swapped in, so a question never waits for or sees a half-built index.
+    ``assistant(mode)`` returns the assistant answering in that mode ("extractive" or
+    "openai"); after a build, new assistants load the new snapshot and are swapped in,
+    so a question never waits for or sees a half-built index.
     """
 
-    def __init__(self, settings: Settings, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> None:
+    def __init__(
+        self, settings: Settings, *, policy: AccessPolicy | None = None,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, name: str | None = None,
+    ) -> None:
+        ensure_kb(settings)
         self.settings = settings
+        self.name = name or settings.kb or DEFAULT_KB
         self.corpus_dir = Path(settings.corpus_dir)
-        self.max_upload_bytes = max_upload_bytes
+        self.index_dir = Path(settings.index_dir)
+        self.policy = policy if policy is not None else AccessPolicy.from_settings(settings)
+        self.max_upload_bytes = int(max_upload_bytes)
         self.modes = ["extractive"] + (["openai"] if settings.llm.configured else [])
-        self._lock = threading.Lock()  # one build + swap at a time
         self._assistants = self._make_assistants()
+        self._confirmations = Confirmations()
+        self._write_lock = threading.Lock()
+        self._health: tuple[str, Health] | None = None
+        self._builds = BuildRunner(settings.replace(llm_mode="extractive"), on_success=self._swap)
 
-    # -- answering
+    # -- answering and reading (open to everyone)
 
     def _make_assistants(self) -> dict[str, Assistant]:
         return {mode: Assistant(self.settings.replace(llm_mode=mode)) for mode in self.modes}
@@ -104,158 +109,222 @@ class KnowledgeBase:
             raise RagError(f"回答方式 {mode!r} 不可用；可用：{'、'.join(self.modes)}。")
         return self._assistants[mode]
 
-    def warm(self) -> None:
-        """Load index, model and word segmenter now, so the first question does not wait."""
-        a = self.assistant("extractive")
-        a.answer("知识库里有哪些文章？")
-        for other in self._assistants.values():
-            other.retriever  # noqa: B018 - loads the index
+    def health(self) -> Health:
+        """Whether the index can answer, and if not what is wrong (never raises)."""
+        key = self._pointer()
+        cached = self._health
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        health = check_health(self.assistant())
+        self._health = (key, health)
+        return health
+
+    def warm(self) -> Health:
+        """Load index, model and segmenter now when the index is usable; the health (never raises)."""
+        health = self.health()
+        if health.ok:
+            try:
+                self.assistant().answer(WARM_QUESTION)
+                for other in self._assistants.values():
+                    other.retriever  # noqa: B018 - loads the index
+            except RagError:
+                pass
+        return health
 
     def has_index(self) -> bool:
-        return (Path(self.settings.index_dir) / "CURRENT").is_file()
-
-    # -- listing
+        return (self.index_dir / "CURRENT").is_file()
 
     def articles(self) -> list[dict]:
-        """The indexed articles (empty when there is no index yet)."""
+        """The indexed articles (empty when the index is missing or unusable)."""
         try:
             return self.assistant().articles()
-        except IndexNotFoundError:
+        except (RagError, OSError):
             return []
 
     def files(self) -> list[str]:
         """The article files in the corpus directory, by name."""
-        from .loading import find_files
+        from ..loading import find_files
 
         if not self.corpus_dir.is_dir():
             return []
         return sorted(p.relative_to(self.corpus_dir).as_posix() for p in find_files([self.corpus_dir]))
 
-    # -- changes
+    def build_status(self) -> BuildStatus:
+        return self._builds.status()
+
+    def wait_for_build(self, timeout: float | None = None) -> BuildStatus:
+        """Block until no build runs or is pending; the final status. For the CLI and tests."""
+        return self._builds.wait(timeout)
+
+    def can_change(self, actor: Actor | None = None) -> bool:
+        """Whether ``actor`` may change this knowledge base (for enabling buttons; the methods check again)."""
+        return self.policy.allows(actor) and not inside_checkout(self.corpus_dir)
+
+    def notice(self) -> str:
+        """A Chinese sentence for the UI about who may change (empty when anyone may)."""
+        if inside_checkout(self.corpus_dir):
+            return self._checkout_message()
+        return self.policy.notice()
 
     def check_upload(self, data: bytes, name: str) -> str:
-        """The safe name to save ``data`` under; UploadError says why it cannot be saved."""
-        from .loading import SUPPORTED_SUFFIXES, sniff_kind
+        """The safe name to save ``data`` under (no write, no access check); UploadError says why not."""
+        return self._check_one(name, data, taken=()).name
 
-        safe = sanitize_filename(name)
-        suffix = Path(safe).suffix.lower()
-        kinds = " ".join(sorted(SUPPORTED_SUFFIXES))
-        if suffix not in SUPPORTED_SUFFIXES:
-            raise UploadError(f"{safe}：不支持 {suffix or '无扩展名'} 文件，请上传 {kinds} 文件。")
-        if len(data) > self.max_upload_bytes:
-            raise UploadError(
-                f"{safe}：文件太大（{_mb(len(data))} MB），上限为 "
-                f"{_mb(self.max_upload_bytes)} MB。请拆分后再上传。"
-            )
-        try:
-            sniff_kind(data, suffix, safe)
-        except LoadError as exc:
-            raise UploadError(f"{safe}：内容与文件类型不符或无法读取（{exc}）。") from exc
-        if (self.corpus_dir / safe).exists():
-            raise UploadError(f"{safe}：知识库中已有同名文件。如要替换，请先删除旧文件再上传。")
-        return safe
+    # -- changes (administrator only)
 
-    def _check_articles(self, data: bytes, safe: str) -> int:
-        """Number of articles the file yields; UploadError when none."""
-        from .loading import load_file
+    def upload(self, files: list[tuple[str, bytes | Path]], actor: Actor | None, *,
+               confirm: str | None = None) -> Change:
+        """Check uploaded files (name, content or path), save the good ones, start a build.
 
-        with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
-            path = Path(tmp) / safe
-            path.write_bytes(data)
-            try:
-                return len(load_file(path, Path(tmp)))
-            except LoadError as exc:
-                raise UploadError(f"{safe}：读不出文章内容（{exc}）。") from exc
-
-    def upload(self, files: list[tuple[str, bytes | Path]], progress: BuildProgress | None = None) -> Change:
-        """Check and save uploaded files (name, content or path), then index them.
-
-        Refused files change nothing; the message has one line per file.
+        Nothing is written before every check passed: size (from the size alone), name, type by
+        content, articles, projected embedding time. A file whose embedding would take more than
+        ``CONFIRM_EMBED_SECONDS`` holds the batch back and returns ``change.confirmation``; call
+        again with ``confirm=change.confirmation.token`` to save it. Refused files change nothing.
         """
+        self.policy.check(actor, "上传文章")
+        self._check_writable(self.corpus_dir)
         change = Change()
-        with self._lock:
+        if len(files) > MAX_FILES_PER_UPLOAD:
+            raise UploadError(f"一次最多上传 {MAX_FILES_PER_UPLOAD} 个文件（这次有 {len(files)} 个）；请分批上传。")
+        accepted: list[CheckedUpload] = []
+        for name, data in files:
+            try:
+                accepted.append(self._check_one(name, data, taken=[c.name for c in accepted]))
+            except UploadError as exc:
+                change.rejected.append(str(name))
+                change.lines.append(("error", f"未上传 {exc}"))
+        slow = [c for c in accepted if c.embed_seconds > CONFIRM_EMBED_SECONDS]
+        if slow:
+            target = _batch_digest(slow)
+            if not self._confirmations.redeem(confirm, "upload-long", target):
+                names = "、".join(f"{c.name}（{format_duration(c.embed_seconds)}）" for c in slow)
+                conf = self._confirmations.issue(
+                    "upload-long", target,
+                    f"{names}：计算向量需要较长时间，期间不能再建索引。确定要上传吗？"
+                    f"请在 {CONFIRM_TTL_SECONDS:.0f} 秒内确认（尚未保存任何文件）。",
+                )
+                change.confirmation = conf
+                change.lines.append(("warn", conf.message))
+                return change
+        with self._write_lock:
             self.corpus_dir.mkdir(parents=True, exist_ok=True)
-            for name, data in files:
-                try:
-                    data = self._read(data, name)
-                    safe = self.check_upload(data, name)
-                    if safe in change.saved:
-                        raise UploadError(f"{safe}：同一批上传中有重名文件。")
-                    n = self._check_articles(data, safe)
-                except UploadError as exc:
-                    change.rejected.append(str(name))
-                    change.lines.append(("error", f"未上传 {exc}"))
+            for c in accepted:
+                if (self.corpus_dir / c.name).exists():
+                    change.rejected.append(c.name)
+                    change.lines.append(("error", f"未上传 {c.name}：知识库中已有同名文件。"))
                     continue
-                _write_atomic(self.corpus_dir / safe, data)
-                change.saved.append(safe)
-                renamed = f"（原文件名 {name}）" if str(name) != safe else ""
-                change.lines.append(("ok", f"已保存 {safe}{renamed}：{n} 篇文章。"))
-            if change.saved:
-                try:
-                    change.report = self._build_and_swap(progress=progress)
-                except Exception:
-                    for s in change.saved:  # the corpus goes back to what the index describes
-                        (self.corpus_dir / s).unlink(missing_ok=True)
-                    raise
-                change.lines.extend(_report_lines(change.report))
+                _write_atomic(self.corpus_dir / c.name, c.data)
+                change.saved.append(c.name)
+                change.lines.append(("ok", f"已保存 {c.name}：{c.articles} 篇文章，"
+                                           f"预计计算向量{format_duration(c.embed_seconds)}。"))
+        if change.saved:
+            change.status = self._builds.request()
+            change.lines.append(("info", change.status.message))
         return change
 
-    def delete(self, source: str, progress: BuildProgress | None = None) -> Change:
-        """Remove one article file from the corpus and from the index."""
-        with self._lock:
-            path = self._corpus_file(source)
-            backup = path.read_bytes()
-            path.unlink()
-            try:
-                report = self._build_and_swap(progress=progress)
-            except Exception:
-                _write_atomic(path, backup)
-                raise
-        return Change([("ok", f"已删除 {source}。")] + _report_lines(report), report)
+    def request_delete(self, source: str, actor: Actor | None) -> Confirmation:
+        """Step one of deleting a file: a token to pass to ``delete`` within CONFIRM_TTL_SECONDS."""
+        self.policy.check(actor, "删除文章")
+        self._check_writable(self.corpus_dir)
+        self._corpus_file(source)
+        return self._confirmations.issue(
+            "delete-file", source,
+            f"确定要从知识库“{self.name}”删除 {source} 吗？文件会从语料目录中删除。"
+            f"请在 {CONFIRM_TTL_SECONDS:.0f} 秒内确认。",
+        )
 
-    def rebuild(self, full: bool = False, progress: BuildProgress | None = None) -> Change:
-        """Bring the index up to date with the corpus directory (``full``: re-embed everything)."""
-        with self._lock:
-            report = self._build_and_swap(rebuild=full, progress=progress)
-        return Change(_report_lines(report), report)
+    def delete(self, source: str, actor: Actor | None, *, confirm: str | None) -> Change:
+        """Step two: remove one article file (``confirm`` = the token from ``request_delete``), start a build."""
+        self.policy.check(actor, "删除文章")
+        self._check_writable(self.corpus_dir)
+        with self._write_lock:
+            path = self._corpus_file(source)
+            if not self._confirmations.redeem(confirm, "delete-file", source):
+                raise KnowledgeBaseError("删除需要确认：确认已过期或无效，没有删除任何文件。请重新点击删除并确认。")
+            path.unlink()
+        status = self._builds.request()
+        return Change([("ok", f"已删除 {source}。"), ("info", status.message)], status=status)
+
+    def rebuild(self, actor: Actor | None, *, full: bool = False) -> Change:
+        """Bring the index up to date with the corpus (``full``: re-embed everything), in the background."""
+        self.policy.check(actor, "重建索引")
+        self._check_writable(self.index_dir)
+        status = self._builds.request(full=full)
+        return Change([("info", status.message)], status=status)
+
+    def close(self) -> None:
+        """Stop a running build (used when the knowledge base is deleted or the program exits)."""
+        self._builds.stop()
 
     # -- internals
 
-    def _read(self, data: bytes | Path, name: str) -> bytes:
-        """The upload's bytes; a file over the limit is refused before it is read."""
-        if isinstance(data, (bytes, bytearray)):
-            return bytes(data)
+    def _pointer(self) -> str:
         try:
-            size = Path(data).stat().st_size
-            if size > self.max_upload_bytes:
-                raise UploadError(
-                    f"{Path(str(name)).name}：文件太大（{_mb(size)} MB），上限为 "
-                    f"{_mb(self.max_upload_bytes)} MB。请拆分后再上传。"
-                )
-            return Path(data).read_bytes()
-        except OSError as exc:
-            raise UploadError(f"{name}：读取上传的文件失败（{exc}）。") from exc
+            return (self.index_dir / "CURRENT").read_text("utf-8").strip()
+        except OSError:
+            return ""
 
-    def _corpus_file(self, source: str) -> Path:
-        if not source or source not in self.files():
-            raise RagError(f"知识库中没有文件 {source!r}；请从列表中选择要删除的文件。")
-        path = (self.corpus_dir / source).resolve()
-        if self.corpus_dir.resolve() not in path.parents:
-            raise RagError(f"{source!r} 不在知识库目录中。")
-        return path
-
-    def _build_and_swap(self, rebuild: bool = False, progress: BuildProgress | None = None) -> BuildReport:
-        builder = Assistant(self.settings.replace(llm_mode="extractive"))
-        report = builder.build_index(rebuild=rebuild, progress=progress)
+    def _swap(self, report: dict) -> None:
         fresh = self._make_assistants()
         for a in fresh.values():
             a.retriever  # noqa: B018 - load the new snapshot before anyone is sent to it
         self._assistants = fresh
-        return report
+        self._health = None
+
+    def _check_one(self, name: str, data: bytes | Path, taken) -> CheckedUpload:
+        label = Path(str(name)).name or str(name)
+        if isinstance(data, (bytes, bytearray)):
+            size = len(data)
+        else:
+            try:
+                size = Path(data).stat().st_size
+            except OSError as exc:
+                raise UploadError(f"{label}：读取上传的文件失败（{exc.strerror or exc}）。") from exc
+        if size > self.max_upload_bytes:  # before reading or writing anything
+            raise too_big(label, size, self.max_upload_bytes)
+        safe = sanitize_filename(name)
+        if not isinstance(data, (bytes, bytearray)):
+            try:
+                data = Path(data).read_bytes()
+            except OSError as exc:
+                raise UploadError(f"{label}：读取上传的文件失败（{exc.strerror or exc}）。") from exc
+        data = bytes(data)
+        check_type(data, safe)
+        if safe in taken:
+            raise UploadError(f"{safe}：同一批上传中有重名文件。")
+        if (self.corpus_dir / safe).exists():
+            raise UploadError(f"{safe}：知识库中已有同名文件。如要替换，请先删除旧文件再上传。")
+        articles, chars = read_articles(data, safe)
+        seconds = estimate_embed_seconds(chars, self.settings.chunk)
+        if seconds > MAX_EMBED_SECONDS:
+            raise UploadError(
+                f"{safe}：{chars} 个字，预计计算向量{format_duration(seconds)}，超过上限"
+                f"（{format_duration(MAX_EMBED_SECONDS)}）。请拆分成较小的文件后再上传。"
+            )
+        return CheckedUpload(safe, data, articles, chars, seconds)
+
+    def _corpus_file(self, source: str) -> Path:
+        if not source or source not in self.files():
+            raise KnowledgeBaseError(f"知识库中没有文件 {source!r}；请从列表中选择要删除的文件。")
+        path = (self.corpus_dir / source).resolve()
+        if self.corpus_dir.resolve() not in path.parents:
+            raise KnowledgeBaseError(f"{source!r} 不在知识库目录中。")
+        return path
+
+    def _checkout_message(self) -> str:
+        return (f"知识库目录在代码仓库（{PROJECT_ROOT}）中，应用不会修改仓库里的文件。"
+                "请去掉 RAG_CORPUS_DIR / RAG_INDEX_DIR 改用 RAG_HOME 下的知识库，或把它们指向仓库外的目录。")
+
+    def _check_writable(self, path: Path) -> None:
+        if inside_checkout(path):
+            raise KnowledgeBaseError(self._checkout_message())
 
 
-def _mb(n: int) -> str:
-    return f"{n / 1048576:.2f}".rstrip("0").rstrip(".")
+def _batch_digest(uploads: list[CheckedUpload]) -> str:
+    h = hashlib.sha256()
+    for c in sorted(uploads, key=lambda c: c.name):
+        h.update(c.name.encode("utf-8") + b"\0" + hashlib.sha256(c.data).digest())
+    return h.hexdigest()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -265,14 +334,3 @@ def _write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _report_lines(report: BuildReport) -> list[tuple[str, str]]:
-    parts = [f"新增 {len(report.added)}", f"更新 {len(report.changed)}", f"删除 {len(report.removed)}",
-             f"未变 {len(report.unchanged)}"]
-    if report.skipped:
-        parts.append(f"跳过 {len(report.skipped)}")
-    line = (f"索引已更新：{'，'.join(parts)}；共 {report.chunks} 个段落"
-            f"（新计算 {report.embedded}，复用 {report.reused}），用时 {report.seconds:.1f} 秒。")
-    return [("info", line)] + [("warn", f"⚠ {w}") for w in report.warnings]
-

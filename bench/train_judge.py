@@ -1,0 +1,275 @@
+"""Train the sentence ranker and the answerability judge on the tune split.
+
+    python bench/train_judge.py [--questions eval/questions.jsonl] [--split tune]
+
+Uses the index in RAG_INDEX_DIR (build one with `rag index`). Steps:
+
+1. retrieve the top-5 passages of every question of the split and gather the evidence;
+2. sentence ranker: logistic regression, a sentence is positive when it holds one of the
+   question's evidence strings (answerable questions only);
+3. judge: logistic regression over the question-level features, answerable vs not;
+   regularisation and threshold chosen by stratified 5-fold cross-validation, for the
+   most refusals of unanswerable questions at ≤ 5% false refusals of answerable ones.
+   A second model on the embedding features only serves questions in other languages;
+4. the subject floor (LLM-mode gate): below every answerable tune question's best
+   similarity and coverage, so the gate refuses only off-corpus questions.
+
+Writes rag/answer/judge_model.json (the model, versioned with a hash of the training
+questions) and bench/results/judge_cv.json (the cross-validated refusal curves).
+Vectors are cached on disk between runs (--cache) so a retrain costs seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.answer import evidence as ev  # noqa: E402
+from rag.answer.analysis import analyze  # noqa: E402
+from rag.answer.evidence import (  # noqa: E402
+    QUESTION_FEATURES, SEMANTIC_FEATURES, SENTENCE_FEATURES, UNTRAINED_RANKER, LinearModel, gather_evidence,
+)
+from rag.answer.judge import MODEL_FORMAT, MODEL_PATH, Classifier, JudgeModel  # noqa: E402
+
+MAX_FALSE_REFUSALS = 0.05  # the issue's target: at most 5% of answerable questions refused
+FOLDS = 5
+REPEATS = 5  # repeated CV: the tune split is small, one shuffle is noisy
+C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse regularisation strengths tried by CV
+SUBJECT_MARGIN = 0.02  # the subject floor sits this far below the lowest answerable question
+SEED = 13
+TOP_K = 5
+
+
+class CachingEmbedder:
+    """The real embedder with a disk-backed cache of its vectors (query and passage side apart)."""
+
+    def __init__(self, inner, path: Path) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.path = path
+        self.store: dict[tuple[bool, str], np.ndarray] = {}
+        if path.exists():
+            with path.open("rb") as f:
+                self.store = pickle.load(f)
+        self.dirty = False
+
+    def embed(self, texts, *, query=False, progress=None):
+        missing = [t for t in dict.fromkeys(texts) if (query, t) not in self.store]
+        if missing:
+            for t, v in zip(missing, self.inner.embed(missing, query=query)):
+                self.store[(query, t)] = np.asarray(v, dtype=np.float32)
+            self.dirty = True
+        return np.vstack([self.store[(query, t)] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+    def save(self) -> None:
+        if self.dirty:
+            tmp = self.path.with_suffix(".tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(self.store, f)
+            os.replace(tmp, self.path)
+            self.dirty = False
+
+
+def load_questions(path: Path, split: str) -> tuple[list[dict], str]:
+    lines = [ln for ln in path.read_text("utf-8").splitlines() if ln.strip()]
+    chosen = [json.loads(ln) for ln in lines]
+    chosen = [q for q in chosen if split == "all" or q.get("split") == split]
+    digest = hashlib.sha256("\n".join(json.dumps(q, ensure_ascii=False, sort_keys=True) for q in chosen)
+                            .encode("utf-8")).hexdigest()[:16]
+    return chosen, digest
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def sentence_label(sentence: str, evidence: list[str]) -> int:
+    s = squash(sentence)
+    for e in evidence:
+        e = squash(e)
+        if e and (e in s or (len(s) >= 10 and s in e)):
+            return 1
+    return 0
+
+
+def fit_lr(x: np.ndarray, y: np.ndarray, c: float, balanced: bool = True) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    lr = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=2000)
+    lr.fit((x - mean) / scale, y)
+    return mean, scale, lr
+
+
+def to_linear(features, mean, scale, lr) -> LinearModel:
+    return LinearModel(tuple(features), tuple(float(v) for v in lr.coef_[0]), float(lr.intercept_[0]),
+                       tuple(float(v) for v in mean), tuple(float(v) for v in scale))
+
+
+def refusal_curve(p: np.ndarray, answerable: np.ndarray) -> list[dict]:
+    """For each threshold: share of unanswerable refused vs share of answerable refused."""
+    points = []
+    for t in sorted(set(np.round(p, 4).tolist()) | {0.0, 1.01}):
+        refused = p < t
+        fr = float(refused[answerable].mean()) if answerable.any() else 0.0
+        ur = float(refused[~answerable].mean()) if (~answerable).any() else 0.0
+        points.append({"threshold": float(t), "false_refusal": round(fr, 4), "unanswerable_refused": round(ur, 4)})
+    return points
+
+
+def best_point(curve: list[dict]) -> dict:
+    ok = [pt for pt in curve if pt["false_refusal"] <= MAX_FALSE_REFUSALS]
+    return max(ok, key=lambda pt: (pt["unanswerable_refused"], -pt["false_refusal"], -pt["threshold"]))
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
+    """Out-of-fold P(answerable), averaged over REPEATS shuffles of stratified 5-fold CV."""
+    from sklearn.model_selection import StratifiedKFold
+
+    total = np.zeros(len(y))
+    for r in range(REPEATS):
+        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED + r)
+        for train, test in folds.split(x, y):
+            mean, scale, lr = fit_lr(x[train], y[train], c)
+            total[test] += lr.predict_proba((x[test] - mean) / scale)[:, 1]
+    return total / REPEATS
+
+
+def train_classifier(name: str, features, rows: list[dict], y: np.ndarray) -> tuple[Classifier, dict]:
+    x = np.array([[r[f] for f in features] for r in rows])
+    answerable = y.astype(bool)
+    results = []
+    for c in C_GRID:
+        p = cross_validate(x, y, c)
+        curve = refusal_curve(p, answerable)
+        results.append((best_point(curve), c, curve, p))
+    point, c, curve, p = max(results, key=lambda r: (r[0]["unanswerable_refused"], -r[0]["false_refusal"]))
+    mean, scale, lr = fit_lr(x, y, c)
+    model = to_linear(features, mean, scale, lr)
+    # The threshold sits at the CV-chosen operating point (a probability between two OOF scores).
+    classifier = Classifier(model, float(point["threshold"]))
+    report = {
+        "features": list(features), "C": c, "threshold": point["threshold"],
+        "cv_unanswerable_refused": point["unanswerable_refused"], "cv_false_refusal": point["false_refusal"],
+        "cv_by_C": {str(r[1]): r[0] for r in results}, "curve": curve,
+        "n": int(len(y)), "n_unanswerable": int((~answerable).sum()),
+    }
+    print(f"[{name}] C={c} threshold={point['threshold']:.3f}: CV refuses {point['unanswerable_refused']:.3f} "
+          f"of unanswerable at {point['false_refusal']:.3f} false refusals (n={len(y)}, "
+          f"{int((~answerable).sum())} unanswerable)")
+    return classifier, report
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    ap.add_argument("--split", default="tune")
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument("--cv-out", type=Path, default=ROOT / "bench" / "results" / "judge_cv.json")
+    ap.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "rag_judge_vectors.pkl")
+    args = ap.parse_args(argv)
+
+    from rag.assistant import Assistant
+
+    questions, digest = load_questions(args.questions, args.split)
+    assistant = Assistant()
+    embedder = CachingEmbedder(assistant.embedder, args.cache)
+    index = assistant.index
+    from rag.retrieval import HybridRetriever
+
+    retriever = HybridRetriever(index, embedder, fusion=assistant.settings.fusion)
+    t0 = time.time()
+    items = []
+    for i, q in enumerate(questions, 1):
+        analysis = analyze(q["question"])
+        passages = retriever.retrieve(q["question"], top_k=TOP_K)
+        items.append((q, analysis, passages))
+        if i % 20 == 0:
+            embedder.save()
+            print(f"  retrieved {i}/{len(questions)} ({time.time() - t0:.0f}s)", flush=True)
+    print(f"retrieved {len(items)} questions in {time.time() - t0:.0f}s")
+
+    # 1. the sentence ranker
+    subject_off = {"min_similarity": -1.0, "min_coverage": -1.0}
+    sx, sy = [], []
+    for n, (q, analysis, passages) in enumerate(items, 1):
+        evidence = gather_evidence(analysis, passages, index, embedder, ranker=UNTRAINED_RANKER, subject=subject_off)
+        if n % 20 == 0:
+            embedder.save()
+            print(f"  evidence {n}/{len(items)} ({time.time() - t0:.0f}s)", flush=True)
+        if q["type"] == "unanswerable":
+            continue
+        for s in evidence.sentences:
+            sx.append([s.feature(f) for f in SENTENCE_FEATURES])
+            sy.append(sentence_label(s.text, q["evidence"]))
+    embedder.save()
+    sx, sy = np.array(sx), np.array(sy)
+    mean, scale, lr = fit_lr(sx, sy, 1.0, balanced=False)
+    ranker = to_linear(SENTENCE_FEATURES, mean, scale, lr)
+    print(f"ranker: {int(sy.sum())} positive of {len(sy)} sentences; coef "
+          + ", ".join(f"{f}={c:+.2f}" for f, c in zip(SENTENCE_FEATURES, ranker.coef)))
+
+    # 2. question-level features with the trained ranker
+    rows, labels, crosslingual, top1 = [], [], [], []
+    for q, analysis, passages in items:
+        evidence = gather_evidence(analysis, passages, index, embedder, ranker=ranker, subject=subject_off)
+        rows.append(evidence.features)
+        labels.append(0 if q["type"] == "unanswerable" else 1)
+        crosslingual.append(analysis.crosslingual)
+        if q["type"] != "unanswerable":
+            top1.append(any(sentence_label(s.text, q["evidence"]) for s in evidence.sentences[:1]))
+    y = np.array(labels)
+    print(f"ranker top-1 sentence holds the evidence for {np.mean(top1):.3f} of answerable questions")
+
+    full, full_report = train_classifier("full", QUESTION_FEATURES, rows, y)
+    semantic, semantic_report = train_classifier("semantic", SEMANTIC_FEATURES, rows, y)
+
+    # 3. the subject floor: every answerable tune question clears it
+    ans = [r for r, lab in zip(rows, labels) if lab]
+    ans_zh = [r for r, lab, cl in zip(rows, labels, crosslingual) if lab and not cl]
+    subject = {
+        "min_similarity": round(min(r["best_similarity"] for r in ans) - SUBJECT_MARGIN, 4),
+        "min_coverage": round(min((r["best_coverage"] for r in ans_zh), default=0.0) - SUBJECT_MARGIN, 4),
+    }
+    off = [r for r, lab in zip(rows, labels) if not lab
+           and r["best_similarity"] < subject["min_similarity"] and r["best_coverage"] < subject["min_coverage"]]
+    print(f"subject floor {subject}: {len(off)} of {int((y == 0).sum())} unanswerable tune questions fall below it")
+
+    meta = {
+        "trained_on": str(args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions),
+        "split": args.split, "questions_sha256": digest, "n_questions": len(items),
+        "n_unanswerable": int((y == 0).sum()), "top_k": TOP_K, "embed_model": embedder.model_id,
+        "max_false_refusals": MAX_FALSE_REFUSALS, "folds": FOLDS, "repeats": REPEATS,
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    model = JudgeModel(ranker, full, semantic, subject, meta)
+    data = model.to_dict()
+    assert data["format"] == MODEL_FORMAT
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    os.replace(tmp, args.out)
+    args.cv_out.parent.mkdir(parents=True, exist_ok=True)
+    cv = {"meta": meta, "full": full_report, "semantic": semantic_report, "subject": subject,
+          "ranker_top1_evidence": float(np.mean(top1))}
+    tmp = args.cv_out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cv, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    os.replace(tmp, args.cv_out)
+    print(f"wrote {args.out} and {args.cv_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

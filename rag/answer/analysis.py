@@ -1,0 +1,253 @@
+"""Question analysis: what kind of answer a question asks for, and about what.
+
+``analyze(question)`` returns a ``QuestionAnalysis``: the answer type (date, number,
+place, person, why, list, definition, other), the asked-for *slot* in words a person
+reads (「金额」「年份」「地点」…), the named entities and content terms the answer must be
+about, the unit a number question wants, and whether the question is written in a
+language other than Chinese (then lexical overlap with the Chinese articles means
+nothing and only the multilingual embedding model can match it).
+
+Everything here is pure text processing (regular expressions and jieba's part-of-speech
+tagger); nothing is loaded but jieba's dictionary, once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+
+from ..lexical import tokenize
+
+# ---------------------------------------------------------------- patterns
+
+_QUESTION_WORDS = re.compile(
+    "请问|请|一下|什么样|什么|哪些|哪个|哪家|哪位|哪里|哪儿|哪一|哪|多少|多大|多高|多长|多久|几个|几"
+    "|怎么样|怎么|怎样|如何|为什么|为何|是否|是不是|有没有|能否|可以|吗|呢|呀|吧|啊"
+    "|根据|文章|文中|报道|提到|提及|介绍|说明|讲述|谈到|指出|认为|表示|主要|具体|分别|都|有关|关于"
+)
+_STOP_CHARS = re.compile("[的了是在有和与及对把被也还就其该这那它他她们些个，。？！、：；“”‘’（）()?!,.:;\"' ]")
+
+_TYPE_PATTERNS = [
+    ("why", re.compile("为什么|为何|原因|怎么会|何以|理由|\\bwhy\\b|\\breasons?\\b", re.I)),
+    ("list", re.compile(
+        "哪些|哪几|有哪|几大|几方面|哪[两三四五六七八九十]|包括什么|包括哪|分别是什么|分别是|分别有"
+        "|\\bwhat are\\b|\\bwhich\\b.*\\b(are|were)\\b|\\blist\\b|\\bname (the|some)\\b", re.I)),
+    ("date", re.compile(
+        "哪一年|哪年|何时|什么时候|哪一天|哪天|日期|什么时间|几月|几号|哪个月|年份"
+        "|\\bwhen\\b|\\bwhat year\\b|\\bwhich year\\b|\\bwhat date\\b", re.I)),
+    ("number", re.compile(
+        "多少|几[个家项次位名种亿万倍岁条批所类只台款年]|多大|多高|多长|多久|多远|比例|占比|比重|百分|金额|数量|增速|排名第几|第几"
+        "|\\bhow (many|much|long|large|big|old|far)\\b|\\bwhat (percentage|share|proportion)\\b", re.I)),
+    ("place", re.compile(
+        "哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户在|\\bwhere\\b|\\bwhich (city|country|province)\\b",
+        re.I)),
+    ("person", re.compile("谁|哪位|什么人|哪一位|叫什么名字|\\bwho\\b|\\bwhose\\b", re.I)),
+    ("definition", re.compile(
+        "什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定|\\bwhat is\\b|\\bwhat does\\b.*\\bmean\\b",
+        re.I)),
+]
+
+# What a person would call the missing piece, for refusal reasons (「…但没有给出{slot}」).
+SLOT_NAMES = {
+    "date": "具体时间", "number": "具体数字", "place": "具体地点", "person": "具体人物",
+    "why": "原因", "list": "具体包括哪些", "definition": "明确的定义", "other": "所问的具体内容",
+}
+_SLOT_WORDS = [  # a more precise name when the question uses one of these words
+    ("金额", "金额"), ("营收", "营收数字"), ("收入", "收入数字"), ("投资", "投资金额"), ("融资", "融资金额"),
+    ("人数", "人数"), ("员工", "人数"), ("比例", "比例"), ("占比", "比例"), ("增速", "增速"), ("增长", "增长幅度"),
+    ("价格", "价格"), ("年龄", "年龄"), ("岁", "年龄"), ("哪一年", "年份"), ("哪年", "年份"), ("年份", "年份"),
+    ("日期", "日期"), ("几月", "月份"), ("总部", "总部所在地"), ("城市", "城市"), ("国家", "国家"),
+    ("创始人", "创始人"), ("负责人", "负责人"), ("名字", "名字"),
+]
+
+NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍岁条批所类只台款%％年月日]|百分之")
+DATE_RE = re.compile(
+    r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月|今年|去年|明年|近年|年初|年底|年末|[上下]半年"
+)
+PLACE_RE = re.compile(
+    r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|镇|州|国|岛|湾|园|城|基地|中心|大学)|北京|上海|天津|重庆|香港|深圳|杭州"
+    r"|南京|苏州|武汉|青岛|美国|欧洲|日本|海外|全球"
+)
+WHY_RE = re.compile("因为|由于|原因|为了|因此|所以|导致|使得|得益于|在于|旨在|目的|以便|从而|推动|促进|需要|意味着|源于|归功于")
+LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次|第一|第二|[：:]$")
+DEFINITION_RE = re.compile("即|是指|指的是|就是|称为|称作|叫做|定义|意味着|是一种|是一个|也就是|所谓|是[^，。]{2,30}的[^，。]{0,8}(技术|方法|现象|机制|模式|概念|过程|体系|平台|理念)")
+
+YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
+_UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
+# Measure words and units a number question can ask for ("多少数据" asks for no unit).
+_MEASURE_WORDS = set("个家项次位名种倍岁条批所类只台款亿万千百元人件座米吨户年天月周%％")
+_UNIT_ALIASES = {"岁数": "岁", "年龄": "岁", "钱": "元", "人民币": "元", "美金": "美元"}
+
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
+# A question with fewer Chinese characters than this is matched by meaning only (English).
+MIN_CJK_FOR_LEXICAL = 4  # shortest Chinese question in the set has 6 characters; 4 leaves room
+
+TYPES = ("date", "number", "place", "person", "why", "list", "definition", "other")
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """What a question asks: the answer type, the slot to fill, and what it is about."""
+
+    text: str
+    qtype: str = "other"
+    slot: str = ""  # the asked-for piece in plain Chinese, for refusal reasons
+    unit: str = ""  # the unit a number question asks for (亿, 个, 岁 …), or ""
+    entities: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    content: str = ""  # the question without question words and function characters
+    crosslingual: bool = False  # too little Chinese to match the articles word by word
+
+    def __post_init__(self) -> None:
+        if self.qtype not in TYPES:
+            raise ValueError(f"unknown answer type {self.qtype!r}; expected one of {TYPES}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "QuestionAnalysis":
+        data = dict(data)
+        data["entities"] = tuple(data.get("entities", ()))
+        data["terms"] = tuple(data.get("terms", ()))
+        return cls(**{k: data[k] for k in data if k in cls.__dataclass_fields__})
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """What the answer must be about: entities first, then the other terms."""
+        return self.entities + tuple(t for t in self.terms if t not in self.entities)
+
+
+def answer_type(question: str) -> str:
+    """The kind of answer a question expects: date, number, place, person, why, list, definition or other."""
+    for name, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            return name
+    return "other"
+
+
+def expected_unit(question: str) -> str:
+    """The unit a number question asks for (多少亿美元 → 亿, 几个国家 → 个, 多大岁数 → 岁), or ''."""
+    for word, unit in _UNIT_ALIASES.items():
+        if word in question:
+            return unit
+    m = _UNIT_RE.search(question)
+    if not m:
+        return ""
+    unit = m.group(1)[0]
+    return unit if unit in _MEASURE_WORDS else ""
+
+
+def carries_number(sentence: str, unit: str = "") -> bool:
+    """A quantity (not just a year or a date), followed by ``unit`` when one is asked for."""
+    text = YEAR_OR_DATE_RE.sub(" ", sentence)
+    if not unit:
+        return bool(NUMBER_RE.search(text))
+    return bool(re.search(rf"[\d一二三四五六七八九十百千万亿两半几多余]\s*[^\s，。；]{{0,3}}{re.escape(unit)}", text))
+
+
+def slot_name(question: str, qtype: str) -> str:
+    for word, name in _SLOT_WORDS:
+        if word in question and (qtype in ("number", "date", "place", "person") or word in ("创始人", "负责人")):
+            return name
+    return SLOT_NAMES[qtype]
+
+
+def is_crosslingual(question: str) -> bool:
+    """Written mostly in another script: fewer than MIN_CJK_FOR_LEXICAL Chinese characters and some Latin words."""
+    return len(_CJK_RE.findall(question)) < MIN_CJK_FOR_LEXICAL and bool(_LATIN_WORD_RE.search(question))
+
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def posseg():
+    """jieba's part-of-speech tagger, initialised once per process (thread-safe)."""
+    global _jieba_ready
+    import jieba
+    import jieba.posseg
+
+    with _jieba_lock:
+        if not _jieba_ready:
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _jieba_ready = True
+    return jieba.posseg
+
+
+def content_text(question: str) -> str:
+    """The question without question words and function characters."""
+    return _STOP_CHARS.sub(" ", _QUESTION_WORDS.sub(" ", question))
+
+
+_ENGLISH_STOP = frozenset(
+    "a an the of in on at to for from by with and or is are was were be been do does did what which who whom whose"
+    " when where why how many much long according article articles say says said mentioned mention does about"
+    " it its this that these those there their they he she his her as than into".split()
+)
+
+
+def extract_terms(question: str) -> list[str]:
+    """Key terms of a question (content words, names, numbers), in order, without repeats."""
+    terms: list[str] = []
+    for word, flag in posseg().lcut(content_text(question)):
+        word = word.strip()
+        if not word or flag in ("x", "uj", "ul", "p", "c", "u", "r", "d", "y", "e"):
+            continue
+        if re.fullmatch(r"[A-Za-z]+", word) and word.lower() in _ENGLISH_STOP:
+            continue
+        if len(word) >= 2 or re.fullmatch(r"[A-Za-z0-9.]+", word):
+            if word not in terms:
+                terms.append(word)
+    return terms
+
+
+# A person's name right after a role ("局长卢五星", "创始人李天天"): jieba often misses these.
+ROLE_NAME_RE = re.compile(
+    "(?:局长|创始人|董事长|总经理|院长|主任|教授|总裁|首席[\u4e00-\u9fff]{0,4}师|分析师|合伙人|书记|市长|区长|所长|理事长|研究员|负责人)"
+    "([\u4e00-\u9fff]{2,3}?)(?=是|在|的|今年|认为|表示|说|提出|曾|为|有|，|？|$)"
+)
+
+
+def named_entities(question: str) -> list[str]:
+    """Terms that name something specific (people, places, organisations, Latin names, years, quotes)."""
+    entities: list[str] = []
+    for quoted in re.findall(r"[“「『\"]([^”」』\"]{2,20})[”」』\"]", question):
+        entities.append(quoted)
+    if not is_crosslingual(question):  # in an English question every word is Latin: none is a name by script
+        for m in re.finditer(r"[A-Za-z][A-Za-z0-9&/.+-]*[A-Za-z0-9]|\d{4}\s*年", question):
+            entities.append(m.group().replace(" ", ""))
+    for m in ROLE_NAME_RE.finditer(question):
+        entities.append(m.group(1))
+    for word, flag in posseg().lcut(content_text(question)):
+        if flag in ("nr", "ns", "nt", "nz", "nrt", "nrfg") and len(word) >= 2 and _CJK_RE.search(word):
+            entities.append(word)
+    seen: list[str] = []
+    for e in entities:
+        if e not in seen:
+            seen.append(e)
+    return seen
+
+
+def analyze(question: str) -> QuestionAnalysis:
+    """Answer type, slot, unit, entities and terms of ``question``."""
+    qtype = answer_type(question)
+    return QuestionAnalysis(
+        text=question,
+        qtype=qtype,
+        slot=slot_name(question, qtype),
+        unit=expected_unit(question) if qtype == "number" else "",
+        entities=tuple(named_entities(question)),
+        terms=tuple(extract_terms(question)),
+        content=content_text(question),
+        crosslingual=is_crosslingual(question),
+    )
+
+
+def tokens(text: str) -> set[str]:
+    """The lexical tokens of ``text`` (character bigrams, Latin words, numbers), as a set."""
+    return set(tokenize(text))

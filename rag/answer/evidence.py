@@ -1,0 +1,466 @@
+"""Sentence-level evidence: which sentences of the retrieved passages answer the question.
+
+``gather_evidence(question, passages, index, embedder)`` splits the passages into
+sentences and describes each one by
+
+- its e5 similarity to the question (``query:`` for the question, ``passage:`` for the
+  sentence; sentence vectors come from the index when it stores them, else they are
+  embedded here once per process and cached),
+- its lexical coverage of the question (IDF-weighted, with the sentence before it and
+  the title as context, because a sentence often names its subject there),
+- its answer-type fit: whether it carries the asked-for *slot* (a number, a date, a
+  place, a person, a reason, list items, a definition) with a value that is not
+  already in the question, near the entities the question names.
+
+The sentences are ranked by a small linear model learned from the tune split (the
+``ranker`` section of ``judge_model.json``, see ``bench/train_judge.py``); the
+question-level features the answerability judge reads are computed from them.
+``Evidence.subject_found`` says whether retrieval found anything on the question's
+subject at all: the LLM-mode gate refuses before calling the model only when it is False.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..chunking import split_sentences
+from ..schema import Passage
+from .analysis import (
+    DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
+    carries_number, tokens,
+)
+
+IdfFn = Callable[[str], float]
+
+MIN_SENTENCE_CHARS = 6  # shorter pieces are labels and list numbers, never answers
+CONTEXT_DISCOUNT = 0.85  # words found only in the previous sentence or the title count this much
+NEIGHBOURHOOD = 2  # sentences either side in which the question's entities must appear
+SENTENCE_CACHE_SIZE = 20000  # ~30 MB of 384-d float32 vectors: every sentence of a 100-article corpus
+QUESTION_CACHE_SIZE = 512
+
+SENTENCE_FEATURES = (
+    "similarity", "similarity_gap", "coverage", "own_coverage", "char_coverage", "focus", "typed", "slot_new",
+    "entities_ok", "heading", "passage_rank", "defines",
+)
+QUESTION_FEATURES = (
+    "best_similarity", "similarity_contrast", "best_score", "best_coverage", "entity_share", "slot_support",
+    "slot_similarity", "dense_top", "best_focus",
+)
+SEMANTIC_FEATURES = ("best_similarity", "similarity_contrast", "slot_similarity", "dense_top")
+
+_ENDS_SENTENCE_RE = re.compile(r"[。！；!;…][”’」』）)]*$")
+_QUESTION_END_RE = re.compile(r"[？?][”’」』）)]*$")
+_NUMBER_TOKEN_RE = re.compile(r"\d+(?:\.\d+)?")
+_PERSON_RE = re.compile(
+    r"(?:局长|创始人|董事长|总经理|院长|主任|教授|总裁|首席[\u4e00-\u9fff]{0,4}师|分析师|合伙人|书记|市长|区长|所长|理事长"
+    r"|研究员|负责人|专家|记者|主席|经理|医生|工程师|老师|博士)[\u4e00-\u9fff]{2,3}"
+    r"|[\u4e00-\u9fff]{2,3}(?:表示|说|认为|介绍|指出|坦言|透露|强调|告诉)"
+    r"|[\u4e00-\u9fff]{2,12}(?:公司|集团|银行|机构|协会|委员会|研究院|研究所|大学|学院|中心|基金|部|局|署)"
+)
+_LIST_ITEM_RE = re.compile(r"^(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]|首先|其次|再次|最后|此外|[（(]?[一二三四五六七八九十\d][)）、.．])")
+
+
+@dataclass
+class SentenceEvidence:
+    """One candidate sentence with what the ranker and the composer need to know."""
+
+    passage: int  # index into the passages list
+    index: int  # position among the passage's sentences
+    start: int  # offsets within the passage text
+    end: int
+    text: str
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0  # the ranker's logit: higher answers better
+
+    def feature(self, name: str) -> float:
+        return self.features.get(name, 0.0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Evidence:
+    """What the passages hold for a question: ranked sentences and question-level features."""
+
+    analysis: QuestionAnalysis
+    passages: list[Passage]
+    sentences: list[SentenceEvidence]  # best first
+    features: dict[str, float]
+    missing_entities: list[str] = field(default_factory=list)
+    found_anchors: list[str] = field(default_factory=list)  # entities/terms the passages do mention
+    subject_found: bool = False
+
+    @property
+    def qtype(self) -> str:
+        return self.analysis.qtype
+
+    @property
+    def best(self) -> SentenceEvidence | None:
+        return self.sentences[0] if self.sentences else None
+
+    def vector(self, names: Sequence[str]) -> np.ndarray:
+        return np.array([self.features.get(n, 0.0) for n in names], dtype=np.float64)
+
+    def to_dict(self) -> dict:
+        return {
+            "analysis": self.analysis.to_dict(),
+            "sentences": [s.to_dict() for s in self.sentences[:5]],
+            "features": dict(self.features),
+            "missing_entities": list(self.missing_entities),
+            "found_anchors": list(self.found_anchors),
+            "subject_found": self.subject_found,
+        }
+
+
+# ---------------------------------------------------------------- vectors
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str):
+        with self.lock:
+            value = self.data.get(key)
+            if value is not None:
+                self.data.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: np.ndarray) -> None:
+        with self.lock:
+            self.data[key] = value
+            self.data.move_to_end(key)
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+
+
+_sentence_cache = _LRU(SENTENCE_CACHE_SIZE)
+_question_cache = _LRU(QUESTION_CACHE_SIZE)
+
+
+def _cache_key(embedder: Any, text: str) -> str:
+    return f"{getattr(embedder, 'model_id', type(embedder).__name__)}\x1f{text}"
+
+
+def sentence_vectors(texts: Sequence[str], index: Any, embedder: Any) -> np.ndarray:
+    """Passage-side vectors of ``texts``: stored in the index where it has them, else embedded once and cached."""
+    out: list[np.ndarray | None] = [None] * len(texts)
+    lookup = getattr(index, "sentence_vectors", None) if index is not None else None
+    if lookup is not None:
+        try:
+            stored = lookup(list(texts))
+        except Exception:  # an index without sentence vectors answers like one that has none
+            stored = [None] * len(texts)
+        for i, v in enumerate(stored):
+            if v is not None:
+                out[i] = np.asarray(v, dtype=np.float32)
+    missing = []
+    for i, text in enumerate(texts):
+        if out[i] is None:
+            cached = _sentence_cache.get(_cache_key(embedder, text))
+            if cached is not None:
+                out[i] = cached
+            else:
+                missing.append(i)
+    if missing:
+        unique = list(dict.fromkeys(texts[i] for i in missing))
+        vecs = embedder.embed(unique, query=False)
+        by_text = {}
+        for text, v in zip(unique, vecs):
+            v = np.asarray(v, dtype=np.float32)
+            _sentence_cache.put(_cache_key(embedder, text), v)
+            by_text[text] = v
+        for i in missing:
+            out[i] = by_text[texts[i]]
+    if not out:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack(out)
+
+
+def question_vector(question: str, embedder: Any) -> np.ndarray:
+    """The query-side vector of ``question`` (cached: the pipeline may judge the same question twice)."""
+    key = _cache_key(embedder, "query: " + question)
+    v = _question_cache.get(key)
+    if v is None:
+        v = np.asarray(embedder.embed([question], query=True)[0], dtype=np.float32)
+        _question_cache.put(key, v)
+    return v
+
+
+# ---------------------------------------------------------------- lexical helpers
+
+def _idf_of(index: Any) -> IdfFn | None:
+    if index is None:
+        return None
+    fn = getattr(index, "idf", None)
+    if callable(fn):
+        return fn
+    bm25 = getattr(index, "bm25", None)
+    return getattr(bm25, "idf", None)
+
+
+def _weights(analysis: QuestionAnalysis, idf: IdfFn | None) -> dict[str, float]:
+    toks = tokens(analysis.content) or tokens(analysis.text)
+    return {t: (idf(t) if idf else 1.0) or 0.5 for t in toks}
+
+
+def _coverage(weights: dict[str, float], text_tokens: set[str]) -> float:
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in text_tokens) / total
+
+
+def _chars(text: str) -> set[str]:
+    out: set[str] = set()
+    for tok in tokens(text):
+        if "\u3400" <= tok[0] <= "\ufaff":
+            out.update(tok)
+        else:
+            out.add(tok)
+    return out
+
+
+def _char_coverage(chars: set[str], text_chars: set[str]) -> float:
+    """Share of ``chars`` in the text, counted only when two or more match (one is chance)."""
+    hits = sum(1 for c in chars if c in text_chars)
+    return hits / len(chars) if chars and (hits >= 2 or len(chars) == 1) else 0.0
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# ---------------------------------------------------------------- the asked-for slot
+
+def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
+    """(typed, new): the sentence carries the asked-for kind of answer; and a value of it not in the question."""
+    q = _squash(analysis.text)
+    s = _squash(sentence)
+    kind = analysis.qtype
+    if kind == "number":
+        typed = carries_number(s, analysis.unit)
+        if not typed:
+            return False, False
+        rest = YEAR_OR_DATE_RE.sub(" ", s)
+        numbers = [n for n in _NUMBER_TOKEN_RE.findall(rest) if n not in q]
+        if analysis.unit:
+            new = any(re.search(rf"{re.escape(n)}\s*[^\s，。；]{{0,3}}{re.escape(analysis.unit)}", rest) for n in numbers)
+            if not new:  # Chinese numerals: 三家, 两倍
+                new = bool(re.search(rf"[一二三四五六七八九十百千万两半]+\s*{re.escape(analysis.unit)}", rest)) and \
+                    not re.search(rf"[一二三四五六七八九十百千万两半]+\s*{re.escape(analysis.unit)}", q)
+        else:
+            new = bool(numbers) or bool(re.search(r"[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍条批所类只台款]", rest))
+        return True, new
+    if kind == "date":
+        found = [m.group() for m in DATE_RE.finditer(s)]
+        return bool(found), any(f not in q for f in found)
+    if kind == "place":
+        found = [m.group() for m in PLACE_RE.finditer(s)]
+        return bool(found), any(f not in q and not any(f in e or e in f for e in analysis.entities) for f in found)
+    if kind == "person":
+        found = [m.group() for m in _PERSON_RE.finditer(s)]
+        return bool(found), any(f not in q for f in found)
+    if kind == "why":
+        found = [m.group() for m in WHY_RE.finditer(s)]
+        return bool(found), any(f not in q for f in found) or bool(found)
+    if kind == "list":
+        typed = bool(LIST_RE.search(s)) or bool(_LIST_ITEM_RE.search(s)) or s.endswith(("：", ":"))
+        return typed, typed
+    if kind == "definition":
+        typed = bool(DEFINITION_RE.search(s))
+        return typed, typed
+    return False, True
+
+
+def _defines(analysis: QuestionAnalysis, sentence: str) -> bool:
+    """A definition question's term followed closely by 是/指/即/称为 (the defining sentence)."""
+    if analysis.qtype != "definition":
+        return False
+    for term in analysis.anchors[:3]:
+        if re.search(rf"{re.escape(term)}[”」』\"]?(?:[^，。；]{{0,6}})(?:是指|指的是|是一种|是一个|即|就是|是|指)", sentence):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- the ranker
+
+@dataclass(frozen=True)
+class LinearModel:
+    """Standardised logistic-regression weights: logit = ((x - mean) / scale) · coef + intercept."""
+
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        n = len(self.features)
+        if not (len(self.coef) == len(self.mean) == len(self.scale) == n):
+            raise ValueError("LinearModel: features, coef, mean and scale must have the same length")
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
+        return z @ np.asarray(self.coef) + self.intercept
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logits(x)))
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
+                "mean": list(self.mean), "scale": list(self.scale)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LinearModel":
+        return cls(tuple(data["features"]), tuple(float(c) for c in data["coef"]), float(data["intercept"]),
+                   tuple(float(m) for m in data["mean"]), tuple(float(s) or 1.0 for s in data["scale"]))
+
+
+# Before the first training run only (bench/train_judge.py replaces it): similarity and coverage, equally.
+UNTRAINED_RANKER = LinearModel(
+    ("similarity", "coverage", "typed", "heading"), (1.0, 1.0, 0.3, -0.5), 0.0, (0.8, 0.5, 0.5, 0.2),
+    (0.05, 0.25, 0.5, 0.4),
+)
+
+
+# ---------------------------------------------------------------- gathering
+
+def candidate_sentences(passages: Sequence[Passage]) -> list[SentenceEvidence]:
+    """Every sentence of the passages that could be an answer (no interviewer's questions, no fragments)."""
+    out: list[SentenceEvidence] = []
+    seen: set[str] = set()
+    for pi, p in enumerate(passages):
+        for si, (s, e) in enumerate(split_sentences(p.text)):
+            text = p.text[s:e]
+            if len(text) < MIN_SENTENCE_CHARS or text == p.title or _QUESTION_END_RE.search(text):
+                continue
+            key = _squash(text)
+            if key in seen:  # overlapping chunks repeat sentences: keep the higher-ranked passage's copy
+                continue
+            seen.add(key)
+            out.append(SentenceEvidence(pi, si, s, e, text))
+    return out
+
+
+def sentence_features(
+    analysis: QuestionAnalysis, passages: Sequence[Passage], candidates: list[SentenceEvidence],
+    similarities: np.ndarray, idf: IdfFn | None,
+) -> None:
+    """Fill ``features`` of every candidate (in place)."""
+    weights = _weights(analysis, idf)
+    entity_tokens = set().union(*(tokens(e) for e in analysis.entities)) if analysis.entities else set()
+    focus = {t: w for t, w in weights.items() if t not in entity_tokens}
+    qchars = _chars(analysis.content)
+    local_entities = [e for e in analysis.entities if not re.fullmatch(r"\d{4}年", e)]
+    spans_of = {pi: split_sentences(p.text) for pi, p in enumerate(passages)}
+    title_tokens = {pi: tokens(p.title) for pi, p in enumerate(passages)}
+    best_sim = float(similarities.max()) if len(similarities) else 0.0
+    n_passages = max(len(passages) - 1, 1)
+    for c, sim in zip(candidates, similarities.tolist()):
+        p = passages[c.passage]
+        spans = spans_of[c.passage]
+        own = tokens(c.text)
+        context = own | title_tokens[c.passage]
+        if c.index > 0:
+            ps, pe = spans[c.index - 1]
+            context |= tokens(p.text[ps:pe])
+        own_cov = _coverage(weights, own)
+        lo = spans[max(c.index - NEIGHBOURHOOD, 0)][0]
+        hi = spans[min(c.index + NEIGHBOURHOOD, len(spans) - 1)][1]
+        window = _squash(p.title + p.text[lo:hi])
+        typed, new = slot_filled(analysis, c.text)
+        c.features = {
+            "similarity": sim,
+            "similarity_gap": sim - best_sim,
+            "coverage": max(own_cov, CONTEXT_DISCOUNT * _coverage(weights, context)),
+            "own_coverage": own_cov,
+            "char_coverage": _char_coverage(qchars, _chars(c.text)),
+            "focus": _coverage(focus, own) if focus else 1.0,
+            "typed": float(typed),
+            "slot_new": float(new),
+            "entities_ok": float(all(e in window for e in local_entities)),
+            "heading": float(not _ENDS_SENTENCE_RE.search(c.text) and not c.text.endswith(("：", ":"))),
+            "passage_rank": c.passage / n_passages,
+            "defines": float(_defines(analysis, c.text)),
+        }
+
+
+def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
+                      ranked: list[SentenceEvidence], entity_share: float) -> dict[str, float]:
+    """The judge's inputs: how well the best sentences answer, and whether the asked-for slot is filled."""
+    if not ranked:
+        return {name: 0.0 for name in QUESTION_FEATURES}
+    sims = np.array([c.feature("similarity") for c in ranked])
+    best = ranked[0]
+    slotted = [c for c in ranked if c.feature("slot_new") and c.feature("entities_ok")]
+    dense = [p.dense_score for p in passages if p.dense_score is not None]
+    return {
+        "best_similarity": float(sims.max()),
+        "similarity_contrast": float(sims.max() - sims.mean()),
+        "best_score": float(best.score),
+        "best_coverage": max(c.feature("coverage") for c in ranked),
+        "entity_share": entity_share,
+        "slot_support": max((c.feature("coverage") for c in slotted), default=0.0),
+        "slot_similarity": max((c.feature("similarity") for c in slotted), default=float(sims.min())) - float(sims.max()),
+        "dense_top": float(max(dense)) if dense else float(sims.max()),
+        "best_focus": max(c.feature("focus") for c in ranked[:3]),
+    }
+
+
+def gather_evidence(
+    question: str | QuestionAnalysis, passages: Sequence[Passage], index: Any, embedder: Any,
+    *, ranker: LinearModel | None = None, subject: dict | None = None,
+) -> Evidence:
+    """Rank the sentences of ``passages`` for ``question`` and describe how well they answer it.
+
+    ``index`` supplies IDF weights and stored sentence vectors (either may be missing:
+    ``None`` works, with uniform weights and vectors embedded here); ``embedder`` is the
+    e5 model the index was built with. ``ranker`` and ``subject`` default to the trained
+    model file's.
+    """
+    analysis = question if isinstance(question, QuestionAnalysis) else analyze(question)
+    passages = list(passages)
+    if ranker is None or subject is None:
+        from .judge import default_model
+
+        model = default_model()
+        ranker = ranker or model.ranker
+        subject = subject if subject is not None else model.subject
+    candidates = candidate_sentences(passages)
+    joined = _squash("".join(p.title + p.text for p in passages))
+    missing = [e for e in analysis.entities if e not in joined]
+    found = [a for a in analysis.anchors if a in joined]
+    entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
+    if not candidates:
+        return Evidence(analysis, passages, [], question_features(analysis, passages, [], entity_share),
+                        missing, found, subject_found=False)
+    qv = question_vector(analysis.text, embedder)
+    sv = sentence_vectors([c.text for c in candidates], index, embedder)
+    sims = sv @ qv
+    sentence_features(analysis, passages, candidates, sims, _idf_of(index))
+    x = np.array([[c.feature(f) for f in ranker.features] for c in candidates])
+    for c, score in zip(candidates, ranker.logits(x).tolist()):
+        c.score = float(score)
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    features = question_features(analysis, passages, ranked, entity_share)
+    return Evidence(analysis, passages, ranked, features, missing, found,
+                    subject_found=_subject_found(analysis, features, subject or {}))
+
+
+def _subject_found(analysis: QuestionAnalysis, features: dict[str, float], subject: dict) -> bool:
+    """Retrieval found something on the question's subject: enough words of it, or close enough in meaning."""
+    min_sim = subject.get("min_similarity", 0.0)
+    min_cov = subject.get("min_coverage", 0.0)
+    if features["best_similarity"] >= min_sim:
+        return True
+    return not analysis.crosslingual and features["best_coverage"] >= min_cov

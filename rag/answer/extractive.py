@@ -1,0 +1,224 @@
+"""The extractive generator: answers with the best sentences of the passages, each marked [n].
+
+It writes from the ranked ``Evidence`` (``rag/answer/evidence.py``), complete for the
+question's type:
+
+- list questions get every item: the lead sentence (often ending in a colon) and all
+  the numbered items that follow it (一是/二是/三是, 首先/其次, （一）…), not only the first;
+- definition questions (什么是…) lead with the sentence that defines the term;
+- why questions keep the sentences that give the stated reasons;
+- number, date, place and person questions lead with the short answer (「38.5万亿元：」)
+  and keep the sentence that carries it.
+
+The answerability decision is not made here: it is the judge's (``rag/answer/judge.py``);
+this generator's gate policy (``refuses_unanswerable``) asks the pipeline to refuse
+before it is called whenever the judge says the passages do not answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Iterator
+
+from ..chunking import split_sentences
+from ..schema import Answer, Passage
+from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, tokens
+from .evidence import _LIST_ITEM_RE, _PERSON_RE, Evidence, SentenceEvidence, gather_evidence
+
+REFUSAL_TEXT = "抱歉，现有文章中没有找到能回答这个问题的内容。"
+MAX_ANSWER_CHARS = 220  # about three sentences: long enough for a reason or a definition
+MAX_LIST_CHARS = 420  # a list answer keeps all its items (the longest list in the sample set is ~380 chars)
+MAX_SENTENCES = {"list": 8, "why": 3, "definition": 2, "other": 2, "number": 2, "date": 2, "place": 2,
+                 "person": 2}
+# A further sentence joins the best one when the ranker gives it at least this probability of
+# holding the answer (chosen on the tune split: higher loses multi-part answers, lower adds noise).
+EXTRA_SENTENCE_MIN_P = 0.5
+REDUNDANT_OVERLAP = 0.7  # share of shared tokens above which a sentence repeats another
+_LIST_LEAD_RE = re.compile(r"[：:]$|包括|如下|分别|以下|几个方面|[一二三四五六七八九十两]大|[一二三四五六七八九十两]个方面|[一二三四五六七八九十两]项")
+_CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且|也)")
+_SHORT_NUMBER_RE = re.compile(
+    r"(?:约|近|超过|逾|达|仅)?\d+(?:\.\d+)?(?:[万亿千百]+)?"
+    r"(?:[%％‰]|美元|亿元|万元|元|[个家项次位名种倍岁条批所类只台款人件座米吨户天周]|万人|亿人)?"
+)
+
+
+def refusal(question: str, passages: list[Passage], reason: str = "", mode: str = "extractive",
+            warnings: list[str] | None = None) -> Answer:
+    """The answer given when the articles do not hold one: clear, and with no citations."""
+    text = REFUSAL_TEXT + (f"（{reason}）" if reason else "")
+    return Answer(text=text, citations=[], refused=True, mode=mode, warnings=list(warnings or []),
+                  query=question, passages=list(passages))
+
+
+def _p(score: float) -> float:
+    return 1.0 / (1.0 + math.exp(-score))
+
+
+def _redundant(a: str, b: str) -> bool:
+    ta, tb = tokens(a), tokens(b)
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / min(len(ta), len(tb)) > REDUNDANT_OVERLAP
+
+
+def short_answer(evidence: Evidence, sentence: str) -> str:
+    """The asked-for value in ``sentence`` (a number with its unit, a date, a place, a name), or ''."""
+    analysis = evidence.analysis
+    q = re.sub(r"\s+", "", analysis.text)
+    s = re.sub(r"\s+", "", sentence)
+    kind = analysis.qtype
+    if kind == "number":
+        rest = YEAR_OR_DATE_RE.sub(lambda m: "#" * len(m.group()), s)
+        for m in _SHORT_NUMBER_RE.finditer(rest):
+            value = m.group()
+            digits = re.sub(r"[^\d.]", "", value)
+            if not digits or digits in q or value in q:
+                continue
+            if analysis.unit and analysis.unit not in value:
+                continue
+            return value
+        return ""
+    pattern = {"date": DATE_RE, "place": PLACE_RE, "person": _PERSON_RE}.get(kind)
+    if pattern is None:
+        return ""
+    if kind == "date":
+        found = [m.group() for m in YEAR_OR_DATE_RE.finditer(s)] or [m.group() for m in pattern.finditer(s)]
+    else:
+        found = [m.group() for m in pattern.finditer(s)]
+    for value in found:
+        if value not in q and len(value) <= 20:
+            return value
+    return ""
+
+
+class ExtractiveGenerator:
+    """Answers with the best sentences of the passages (Generator protocol of ``rag/answer/base.py``)."""
+
+    mode = "extractive"
+    refuses_unanswerable = True
+
+    def __init__(self, index: Any = None, embedder: Any = None, *, max_chars: int = MAX_ANSWER_CHARS) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.max_chars = max_chars
+
+    def stream(self, question: str, passages: list[Passage], evidence: Evidence | None = None
+               ) -> Iterator[str | Answer]:
+        """Extractive answers are ready at once: one piece per cited sentence, then the Answer."""
+        answer = self.answer(question, passages, evidence)
+        yield from re.findall(r".+?(?:\[\d+\])+|.+$", answer.text, flags=re.S) or [answer.text]
+        yield answer
+
+    def answer(self, question: str, passages: list[Passage], evidence: Evidence | None = None) -> Answer:
+        if evidence is None:
+            if self.embedder is None:
+                raise ValueError("ExtractiveGenerator needs an embedder (or the evidence) to answer")
+            evidence = gather_evidence(analyze(question), passages, self.index, self.embedder)
+        return self.compose(question, passages, evidence)
+
+    # -- choosing the sentences
+
+    def choose(self, evidence: Evidence) -> list[SentenceEvidence]:
+        """The sentences of the answer, in reading order."""
+        ranked = evidence.sentences
+        if not ranked:
+            return []
+        kind = evidence.qtype
+        best = ranked[0]
+        if kind == "definition":
+            defining = [s for s in ranked[:4] if s.feature("defines")]
+            if defining:
+                best = defining[0]
+        chosen = [best]
+        if kind == "list":
+            chosen = self._list_items(evidence, best)
+        budget = MAX_LIST_CHARS if kind == "list" else self.max_chars
+        limit = MAX_SENTENCES.get(kind, 2)
+        for s in ranked:
+            if len(chosen) >= limit:
+                break
+            if s in chosen or _p(s.score) < EXTRA_SENTENCE_MIN_P:
+                continue
+            if kind in ("number", "date", "place", "person") and not s.feature("slot_new"):
+                continue
+            if any(_redundant(s.text, c.text) for c in chosen):
+                continue
+            if sum(len(c.text) for c in chosen) + len(s.text) > budget:
+                continue
+            chosen.append(s)
+        if kind == "definition":
+            chosen = self._continuation(evidence, chosen, best)
+        chosen.sort(key=lambda s: (evidence.passages[s.passage].doc_id, evidence.passages[s.passage].start + s.start))
+        return chosen
+
+    def _sentence_at(self, evidence: Evidence, passage: int, index: int) -> SentenceEvidence | None:
+        p = evidence.passages[passage]
+        spans = split_sentences(p.text)
+        if not 0 <= index < len(spans):
+            return None
+        for s in evidence.sentences:
+            if s.passage == passage and s.index == index:
+                return s
+        start, end = spans[index]
+        return SentenceEvidence(passage, index, start, end, p.text[start:end])
+
+    def _list_items(self, evidence: Evidence, best: SentenceEvidence) -> list[SentenceEvidence]:
+        """The lead sentence and every item of the list it introduces (or belongs to)."""
+        lead = best
+        # If the best sentence is an item, go back to the sentence that introduces the list.
+        while _LIST_ITEM_RE.search(lead.text):
+            before = self._sentence_at(evidence, lead.passage, lead.index - 1)
+            if before is None:
+                break
+            lead = before
+            if not _LIST_ITEM_RE.search(before.text):
+                break
+        items = [lead]
+        introduces = bool(_LIST_LEAD_RE.search(lead.text))
+        i = lead.index + 1
+        total = len(lead.text)
+        while True:
+            nxt = self._sentence_at(evidence, lead.passage, i)
+            if nxt is None or not (_LIST_ITEM_RE.search(nxt.text) or (introduces and i == lead.index + 1)):
+                break
+            if total + len(nxt.text) > MAX_LIST_CHARS:
+                break
+            items.append(nxt)
+            total += len(nxt.text)
+            i += 1
+        if best not in items and best.passage == lead.passage and not any(c.index == best.index for c in items):
+            items.append(best)
+        return items
+
+    def _continuation(self, evidence: Evidence, chosen: list[SentenceEvidence],
+                      best: SentenceEvidence) -> list[SentenceEvidence]:
+        """A definition that runs on (「它……」「其……」) keeps its next sentence."""
+        nxt = self._sentence_at(evidence, best.passage, best.index + 1)
+        if nxt is not None and _CONTINUES_RE.search(nxt.text) and not any(
+                c.passage == nxt.passage and c.index == nxt.index for c in chosen):
+            if sum(len(c.text) for c in chosen) + len(nxt.text) <= self.max_chars:
+                chosen = chosen + [nxt]
+        return chosen
+
+    # -- writing the answer
+
+    def compose(self, question: str, passages: list[Passage], evidence: Evidence) -> Answer:
+        """Write the answer from the evidence's best sentences, citing each."""
+        chosen = self.choose(evidence)
+        if not chosen:
+            return refusal(question, passages, "检索到的段落中没有可用的句子")
+        citations: list[Passage] = []
+        parts = []
+        for s in chosen:
+            p = passages[s.passage]
+            if p not in citations:
+                citations.append(p)
+            parts.append(f"{s.text}[{citations.index(p) + 1}]")
+        text = "".join(parts)
+        if evidence.qtype in ("number", "date", "place", "person"):
+            lead = next((v for v in (short_answer(evidence, s.text) for s in chosen) if v), "")
+            if lead:
+                text = f"{lead}：{text}"
+        return Answer(text=text, citations=citations, refused=False, mode=self.mode,
+                      query=question, passages=list(passages))

@@ -1,0 +1,207 @@
+"""The answerability judge: the one place that decides whether the passages answer a question.
+
+``Judge().decide(question, evidence) -> Decision(answerable, reason, probability)``.
+
+The decision is a small logistic regression over the evidence's question-level
+features (``rag/answer/evidence.py``), trained on the tune split of the project's
+question set by ``bench/train_judge.py`` and stored with its threshold in
+``judge_model.json`` next to this file. Inference is numpy only: the app needs no
+scikit-learn. Two models are stored: ``full`` for Chinese questions, and ``semantic``
+(embedding features only) for questions in another language, whose words cannot be
+matched against the Chinese articles.
+
+A refusal's reason is plain Chinese for a person (「文章提到了“X”，但没有给出具体数字」),
+never scores or token lists.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .analysis import QuestionAnalysis, analyze
+from .base import Verdict
+from .evidence import SEMANTIC_FEATURES, UNTRAINED_RANKER, Evidence, LinearModel, gather_evidence
+
+MODEL_PATH = Path(__file__).with_name("judge_model.json")
+MODEL_FORMAT = 1
+MAX_ANCHOR_CHARS = 16  # a longer anchor reads badly inside a reason
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the passages answer the question; when not, why, in words for a person."""
+
+    answerable: bool
+    reason: str = ""
+    probability: float = 1.0  # the model's P(answerable)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError("Decision.probability must lie in [0, 1]")
+        if not self.answerable and not self.reason:
+            raise ValueError("a refusal needs a reason")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Decision":
+        return cls(bool(data["answerable"]), str(data.get("reason", "")), float(data.get("probability", 1.0)))
+
+
+@dataclass(frozen=True)
+class Classifier:
+    """A linear model and the probability threshold below which the judge refuses."""
+
+    model: LinearModel
+    threshold: float
+
+    def probability(self, evidence: Evidence) -> float:
+        return float(self.model.probability(evidence.vector(self.model.features))[0])
+
+    def to_dict(self) -> dict:
+        return {**self.model.to_dict(), "threshold": self.threshold}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Classifier":
+        return cls(LinearModel.from_dict(data), float(data["threshold"]))
+
+
+@dataclass(frozen=True)
+class JudgeModel:
+    """Everything learned: the sentence ranker, the two answerability classifiers, the subject floor."""
+
+    ranker: LinearModel
+    full: Classifier | None
+    semantic: Classifier | None
+    subject: dict
+    meta: dict
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_PATH) -> "JudgeModel":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            return cls.untrained()
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"回答判断模型文件 {path} 无法读取（{exc}）：请用 `python bench/train_judge.py` 重新训练") from exc
+        if data.get("format") != MODEL_FORMAT:
+            raise ConfigError(f"回答判断模型文件 {path} 的格式版本不对：请用 `python bench/train_judge.py` 重新训练")
+        return cls(
+            LinearModel.from_dict(data["ranker"]),
+            Classifier.from_dict(data["full"]) if data.get("full") else None,
+            Classifier.from_dict(data["semantic"]) if data.get("semantic") else None,
+            dict(data.get("subject", {})),
+            dict(data.get("meta", {})),
+        )
+
+    @classmethod
+    def untrained(cls) -> "JudgeModel":
+        """Before the first training run: rank by similarity and coverage, answer everything."""
+        return cls(UNTRAINED_RANKER, None, None, {}, {"trained": False})
+
+    def to_dict(self) -> dict:
+        return {
+            "format": MODEL_FORMAT,
+            "meta": self.meta,
+            "ranker": self.ranker.to_dict(),
+            "full": self.full.to_dict() if self.full else None,
+            "semantic": self.semantic.to_dict() if self.semantic else None,
+            "subject": self.subject,
+        }
+
+
+_default: JudgeModel | None = None
+_default_lock = threading.Lock()
+
+
+def default_model() -> JudgeModel:
+    """The packaged model (``judge_model.json``), loaded once per process."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = JudgeModel.load()
+        return _default
+
+
+def _quote(text: str) -> str:
+    return f"“{text[:MAX_ANCHOR_CHARS]}”"
+
+
+def refusal_reason(evidence: Evidence) -> str:
+    """Why the passages do not answer, as a person would say it."""
+    analysis = evidence.analysis
+    if not evidence.passages or not evidence.sentences:
+        return "没有检索到相关的文章内容"
+    if evidence.missing_entities:
+        return f"文章中没有提到{'、'.join(_quote(e) for e in evidence.missing_entities[:3])}"
+    if not evidence.subject_found or not evidence.found_anchors:
+        return "文章中没有找到与这个问题相关的内容"
+    anchor = evidence.found_anchors[0]
+    return f"文章提到了{_quote(anchor)}，但没有给出{analysis.slot or '所问的具体内容'}"
+
+
+class Judge:
+    """Decides answerability from the evidence with the trained classifier."""
+
+    def __init__(self, model: JudgeModel | None = None, *, enabled: bool = True) -> None:
+        self._model = model
+        self.enabled = enabled
+
+    @property
+    def model(self) -> JudgeModel:
+        return self._model or default_model()
+
+    def classifier(self, analysis: QuestionAnalysis) -> Classifier | None:
+        model = self.model
+        return model.semantic if analysis.crosslingual else model.full
+
+    def probability(self, evidence: Evidence) -> float:
+        classifier = self.classifier(evidence.analysis)
+        return classifier.probability(evidence) if classifier else 1.0
+
+    def decide(self, question: str | QuestionAnalysis, evidence: Evidence) -> Decision:
+        """Answerable or not, with a reason a person can read."""
+        if not evidence.passages or not evidence.sentences:
+            return Decision(False, refusal_reason(evidence), 0.0)
+        if not self.enabled:
+            return Decision(True, "", 1.0)
+        classifier = self.classifier(evidence.analysis)
+        if classifier is None:
+            return Decision(True, "", 1.0)
+        p = classifier.probability(evidence)
+        if p < classifier.threshold:
+            return Decision(False, refusal_reason(evidence), p)
+        return Decision(True, "", p)
+
+
+class EvidenceJudge:
+    """The pipeline's judge step (``rag.answer.base.Judge``): gather the evidence, then decide.
+
+    ``index`` gives IDF weights and stored sentence vectors, ``embedder`` the e5 model;
+    the ``Verdict`` carries the evidence on to the generator, so nothing is computed twice.
+    """
+
+    def __init__(self, index: Any, embedder: Any, judge: Judge | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.judge = judge or Judge()
+
+    def __call__(self, question: str, passages: list) -> Verdict:
+        analysis = analyze(question)
+        model = self.judge.model
+        evidence = gather_evidence(analysis, passages, self.index, self.embedder,
+                                   ranker=model.ranker, subject=model.subject)
+        decision = self.judge.decide(analysis, evidence)
+        reason = decision.reason or (refusal_reason(evidence) if not evidence.subject_found else "")
+        return Verdict(decision.answerable, evidence.subject_found, reason, evidence, decision.probability)
+
+
+__all__ = ["EvidenceJudge", "Decision", "Judge", "JudgeModel", "Classifier", "default_model", "refusal_reason", "MODEL_PATH",
+           "SEMANTIC_FEATURES", "analyze"]

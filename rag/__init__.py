@@ -62,18 +62,23 @@ def default_assistant() -> "Assistant":
         return _default
 
 
-def retrieve(question: str, top_k: int = 5) -> list[Passage]:
-    """The passages most likely to answer ``question``, best first."""
+def retrieve(question: str, top_k: int | None = None) -> list[Passage]:
+    """The passages most likely to answer ``question``, best first (``top_k`` default: RAG_TOP_K)."""
     return default_assistant().retrieve(question, top_k=top_k)
 
 
-def answer(question: str, top_k: int = 5, history: list[tuple[str, str]] | None = None) -> Answer:
-    """Answer ``question`` from the articles, with [n] marks pointing at ``citations``."""
+def answer(question: str, top_k: int | None = None, history: list[tuple[str, str]] | None = None
+           ) -> Answer:
+    """Answer ``question`` from the articles, with [n] marks pointing at ``citations``.
+
+    (``rag.answer`` is also the package of the answer pipeline; once it is imported,
+    ``rag.answer(...)`` calls the package, which does the same as this function.)
+    """
     return default_assistant().answer(question, top_k=top_k, history=history)
 
 
 def stream_answer(
-    question: str, top_k: int = 5, history: list[tuple[str, str]] | None = None
+    question: str, top_k: int | None = None, history: list[tuple[str, str]] | None = None
 ) -> Iterator[str | Answer]:
     """Yield text pieces as they are produced, then the complete, checked ``Answer``."""
     return default_assistant().stream_answer(question, top_k=top_k, history=history)

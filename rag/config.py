@@ -93,7 +93,7 @@ class LLMSettings:
 class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
-    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    prompts_dir: Path | None = None  # None: the prompts shipped in rag/answer/prompts/
     embed_model: str = DEFAULT_EMBED_MODEL
     chunk: ChunkSettings = field(default_factory=ChunkSettings)
     top_k: int = 5
@@ -159,7 +159,7 @@ class Settings:
             kb=kb,
             admin_password=env.get("RAG_ADMIN_PASSWORD") or None,
             auth=env.get("RAG_AUTH") or None,
-            prompts_dir=Path(env.get("RAG_PROMPTS_DIR") or cls.prompts_dir),
+            prompts_dir=Path(env["RAG_PROMPTS_DIR"]) if env.get("RAG_PROMPTS_DIR") else None,
             embed_model=env.get("RAG_EMBED_MODEL") or DEFAULT_EMBED_MODEL,
             chunk=ChunkSettings(
                 size=_int(env, "RAG_CHUNK_SIZE", defaults.size),

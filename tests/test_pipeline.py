@@ -1,4 +1,4 @@
-"""The answer chain end to end: real passages, a real chat-completions server, real sockets.
+"""The answer pipeline end to end: real passages, a real chat-completions server, real sockets.
 
 Most tests retrieve with ``CorpusRetriever``: BM25 over the real chunks of two
 sample files (a real lexical retriever, fast enough to build per module). The
@@ -16,17 +16,11 @@ from pathlib import Path
 import pytest
 
 from _openai_server import TEST_KEY, OpenAIServer, Reply, Request, openai_server  # noqa: F401
-from rag.answering import REFUSAL_TEXT
-from rag.chain import (
-    PassageRetriever,
-    build_chain,
-    carry_terms,
-    format_passages,
-    is_elliptical,
-    normalize_history,
-)
+from rag.answer.pipeline import REFUSAL_TEXT, build_pipeline
+from rag.answer.prompts import format_passages
+from rag.answer.rewriting import carry_terms, is_elliptical, normalize_history
 from rag.chunking import chunk_document, split_sentences
-from rag.citations import UNSUPPORTED_MARK
+from rag.text import UNSUPPORTED_MARK
 from rag.config import ChunkSettings, LLMSettings, Settings
 from rag.errors import QuestionError
 from rag.lexical import BM25Index
@@ -102,14 +96,14 @@ def first_sentence_of(request: Request, n: int) -> str:
 # --- what is sent --------------------------------------------------------------
 
 def test_answer_request_carries_numbered_titled_passages_and_the_question(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
     openai_server.script(Reply("崂山区实现了对2880平方公里海域的全域监测。[1]"))
-    answer = chain.invoke(SEA, top_k=4)
+    answer = pipeline.invoke(SEA, top_k=4)
 
     [request] = openai_server.chat_requests
     assert request.header("Authorization") == f"Bearer {TEST_KEY}"
     assert request.body["model"] == "qwen-test"
-    assert request.body["stream"] is False
+    assert request.body["stream"] is True  # invoke collects the streamed reply
     system, user = request.messages[0], request.messages[1]
     assert system["role"] == "system" and "只根据" in system["content"]
     assert user["role"] == "user"
@@ -124,25 +118,17 @@ def test_answer_request_carries_numbered_titled_passages_and_the_question(openai
     assert answer.citations == [answer.passages[0]] and "2880" in answer.passages[0].text
 
 
-def test_passage_retriever_is_a_langchain_retriever(retriever):
-    documents = PassageRetriever(retriever=retriever).invoke(CLOUD, top_k=3)
-    assert len(documents) == 3
-    assert all(isinstance(d.metadata["passage"], Passage) for d in documents)
-    assert "16亿" in documents[0].page_content
-    assert documents[0].metadata["title"] == documents[0].metadata["passage"].title
-
-
 # --- what comes back -------------------------------------------------------------
 
 def test_citations_are_checked_renumbered_and_bogus_marks_removed(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
     passages = retriever.retrieve(CLOUD)
     second = next(i for i, p in enumerate(passages, 1) if "16亿" in p.text)
     openai_server.respond_with(lambda req: Reply(
         f"{first_sentence_of(req, 2)}[2][8] 城市云脑汇集数据16亿余条。[{second}] "
         "城市云脑每年为崂山区节省三十亿元财政支出。[1]"
     ))
-    answer = chain.invoke(CLOUD)
+    answer = pipeline.invoke(CLOUD)
 
     assert "[8]" not in answer.text and any("[8]" in w for w in answer.warnings)
     # Only cited passages remain, numbered by first mention.
@@ -158,7 +144,7 @@ def test_citations_are_checked_renumbered_and_bogus_marks_removed(openai_server,
 
 
 def test_stream_yields_pieces_as_they_arrive_then_one_checked_answer(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
     gate = threading.Event()
     raw: list[str] = []
     replies: list[Reply] = []
@@ -171,7 +157,7 @@ def test_stream_yields_pieces_as_they_arrive_then_one_checked_answer(openai_serv
 
     openai_server.respond_with(model)
     items = []
-    for item in chain.stream(SEA, top_k=5):
+    for item in pipeline.stream(SEA, top_k=5):
         items.append(item)
         gate.set()
     assert replies[0].gate_released is True  # later pieces were sent after we had the first
@@ -186,19 +172,19 @@ def test_stream_yields_pieces_as_they_arrive_then_one_checked_answer(openai_serv
 
 
 def test_refuses_without_calling_the_llm(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
-    answer = chain.invoke(UNANSWERABLE)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
+    answer = pipeline.invoke(UNANSWERABLE)
     assert answer.refused and answer.citations == [] and answer.text.startswith(REFUSAL_TEXT)
-    items = list(chain.stream(UNANSWERABLE))
+    items = list(pipeline.stream(UNANSWERABLE))
     assert items[-1].refused and items[0] == items[-1].text
     assert openai_server.chat_requests == []
 
 
 def test_model_saying_the_passages_lack_the_answer_is_a_refusal(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
     openai_server.script(Reply("资料中没有找到这个问题的答案。"))
     # On topic, so the evidence check lets it through to the model, which finds no answer.
-    answer = chain.invoke("崂山区的城市云脑是怎样运行的？")
+    answer = pipeline.invoke("崂山区的城市云脑是怎样运行的？")
     assert len(openai_server.chat_requests) == 1
     assert answer.refused and answer.citations == [] and answer.mode == "llm"
     assert answer.text == "资料中没有找到这个问题的答案。"
@@ -220,14 +206,14 @@ def test_model_saying_the_passages_lack_the_answer_is_a_refusal(openai_server, r
 @pytest.mark.parametrize("streaming", [False, True])
 def test_llm_failure_falls_back_to_extractive(openai_server, retriever, status, requests, words,
                                               streaming):
-    chain = build_chain(llm_settings(openai_server, max_retries=1), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server, max_retries=1), retriever)
     openai_server.script(*[Reply(status=status, headers=FAST_RETRY)] * 3)
     if streaming:
-        items = list(chain.stream(CLOUD))
+        items = list(pipeline.stream(CLOUD))
         answer = items[-1]
         assert "".join(items[:-1]) == answer.text
     else:
-        answer = chain.invoke(CLOUD)
+        answer = pipeline.invoke(CLOUD)
     assert len(openai_server.chat_requests) == requests
     assert answer.mode == "extractive" and not answer.refused
     assert answer.citations and "[1]" in answer.text and "16亿" in answer.text
@@ -239,9 +225,9 @@ def test_llm_failure_falls_back_to_extractive(openai_server, retriever, status, 
 
 
 def test_slow_server_times_out_and_falls_back(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server, timeout=0.5, max_retries=0), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server, timeout=0.5, max_retries=0), retriever)
     openai_server.script(Reply("来得太晚", delay=3))
-    answer = chain.invoke(CLOUD)
+    answer = pipeline.invoke(CLOUD)
     assert answer.mode == "extractive" and "16亿" in answer.text
     assert "超时" in answer.warnings[0] and "RAG_LLM_TIMEOUT" in answer.warnings[0]
 
@@ -253,15 +239,15 @@ def test_refused_connection_falls_back(retriever):
     settings = Settings(llm_mode="openai", llm=LLMSettings(
         base_url=f"http://127.0.0.1:{port}/v1", api_key=TEST_KEY, model="m", timeout=2,
         max_retries=0))
-    answer = build_chain(settings, retriever).invoke(CLOUD)
+    answer = build_pipeline(settings, retriever).invoke(CLOUD)
     assert answer.mode == "extractive" and answer.citations
     assert "无法连接" in answer.warnings[0] and str(port) in answer.warnings[0]
 
 
 def test_stream_breaking_midway_ends_with_the_extractive_answer(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server, timeout=0.5, max_retries=2), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server, timeout=0.5, max_retries=2), retriever)
     openai_server.script(Reply(pieces=["城市云脑", "汇集数据"], piece_delay=3))
-    items = list(chain.stream(CLOUD))
+    items = list(pipeline.stream(CLOUD))
     assert items[0] == "城市云脑"
     assert items[1] == "\n\n"
     final = items[-1]
@@ -275,12 +261,12 @@ HISTORY = [("崂山区的城市云脑是什么？", "城市云脑是崂山区的
 
 
 def test_follow_up_is_rewritten_by_the_llm_and_drives_retrieval(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
     openai_server.script(
         Reply("改写后的独立问题：“崂山区的城市云脑汇集了多少数据？”"),
         Reply("崂山区城市云脑汇集数据16亿余条。[1]"),
     )
-    answer = chain.invoke("那它汇集了多少数据？", history=HISTORY)
+    answer = pipeline.invoke("那它汇集了多少数据？", history=HISTORY)
 
     rewrite, ask = openai_server.chat_requests
     assert rewrite.body["stream"] is False and rewrite.body["max_tokens"] == 200
@@ -295,33 +281,33 @@ def test_follow_up_is_rewritten_by_the_llm_and_drives_retrieval(openai_server, r
 
 
 def test_follow_up_accepts_chat_message_history(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
     openai_server.script(Reply(CLOUD), Reply("城市云脑汇集数据16亿余条。[1]"))
     messages = [{"role": "user", "content": HISTORY[0][0]},
                 {"role": "assistant", "content": HISTORY[0][1]}]
-    answer = chain.invoke("那它汇集了多少数据？", history=messages)
+    answer = pipeline.invoke("那它汇集了多少数据？", history=messages)
     assert answer.query == CLOUD
     assert "用户：崂山区的城市云脑是什么？" in openai_server.chat_requests[0].message_text("user")
 
 
 def test_follow_up_when_the_llm_is_down_uses_the_deterministic_rewrite(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
     openai_server.script(Reply(status=401))
-    answer = chain.invoke("那它汇集了多少数据？", history=HISTORY)
+    answer = pipeline.invoke("那它汇集了多少数据？", history=HISTORY)
     assert len(openai_server.chat_requests) == 1  # no second attempt for the answer
     assert answer.mode == "extractive" and "401" in answer.warnings[0]
     assert "云脑" in answer.query and "16亿" in answer.text
 
 
 def test_extractive_follow_up_carries_the_previous_key_terms(retriever):
-    chain = build_chain(Settings(), retriever)
-    answer = chain.invoke("那它汇集了多少数据？", history=HISTORY)
+    pipeline = build_pipeline(Settings(), retriever)
+    answer = pipeline.invoke("那它汇集了多少数据？", history=HISTORY)
     assert answer.mode == "extractive"
     assert "崂山区" in answer.query and "云脑" in answer.query
     assert answer.query.endswith("那它汇集了多少数据？")
     assert "16亿" in answer.text and answer.citations
     # A complete question is left alone, even after another topic.
-    complete = chain.invoke("中央经济工作会议在哪里举行？", history=HISTORY)
+    complete = pipeline.invoke("中央经济工作会议在哪里举行？", history=HISTORY)
     assert complete.query == "中央经济工作会议在哪里举行？" and "北京" in complete.text
 
 
@@ -347,21 +333,21 @@ def test_history_normalisation():
 # --- extractive mode has the same interface ----------------------------------------
 
 def test_extractive_mode_streams_pieces_then_the_answer(retriever):
-    chain = build_chain(Settings(), retriever)
-    items = list(chain.stream(CLOUD))
+    pipeline = build_pipeline(Settings(), retriever)
+    items = list(pipeline.stream(CLOUD))
     final = items[-1]
     assert isinstance(final, Answer) and final.mode == "extractive"
     assert all(isinstance(i, str) for i in items[:-1]) and "".join(items[:-1]) == final.text
     assert final.query == CLOUD and len(final.passages) == 5 and final.citations
-    assert chain.invoke(CLOUD).text == final.text
+    assert pipeline.invoke(CLOUD).text == final.text
 
 
 def test_empty_question_is_rejected_before_any_request(openai_server, retriever):
-    chain = build_chain(llm_settings(openai_server), retriever)
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
     with pytest.raises(QuestionError):
-        chain.invoke("   ")
+        pipeline.invoke("   ")
     with pytest.raises(ValueError):
-        list(chain.stream(""))
+        list(pipeline.stream(""))
     assert openai_server.requests == [] and retriever.queries == []
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from rag.config import LLMSettings, Settings
 from rag.errors import PromptError
-from rag.prompts import (
+from rag.answer.prompts import (
     ANSWER_PROMPT,
     DEFAULT_PROMPTS_DIR,
     REWRITE_PROMPT,
@@ -30,7 +30,8 @@ def write_prompt(directory: Path, name: str, body: str) -> Path:
 def test_project_prompts_load_with_their_declared_variables():
     answer = load_prompt(ANSWER_PROMPT)
     rewrite = load_prompt(REWRITE_PROMPT)
-    assert DEFAULT_PROMPTS_DIR == ROOT / "prompts"
+    # Shipped inside the package (package data), so an installed rag-zh has them.
+    assert DEFAULT_PROMPTS_DIR == ROOT / "rag" / "answer" / "prompts"
     assert answer.variables == {"passages", "question"}
     assert rewrite.variables == {"history", "question"}
     # The answer prompt says what the issue asks of it.
@@ -99,9 +100,9 @@ def test_malformed_braces_and_format_specs_are_rejected(tmp_path):
 
 
 def test_missing_file_bad_toml_and_missing_declaration(tmp_path):
-    with pytest.raises(PromptError, match="not found") as err:
+    with pytest.raises(PromptError, match="找不到提示词文件") as err:
         load_prompt("answer", tmp_path)
-    assert str(tmp_path) in str(err.value)
+    assert str(tmp_path) in str(err.value) and "RAG_PROMPTS_DIR" in str(err.value)
     write_prompt(tmp_path, "bad", 'variables = ["question"\nuser = "x"')
     with pytest.raises(PromptError, match="TOML"):
         load_prompt("bad", tmp_path)
@@ -113,8 +114,8 @@ def test_missing_file_bad_toml_and_missing_declaration(tmp_path):
         load_prompt("typo", tmp_path)
 
 
-def test_llm_chain_checks_its_prompts_at_construction(tmp_path):
-    from rag.chain import build_chain
+def test_llm_pipeline_checks_its_prompts_at_construction(tmp_path):
+    from rag.answer.pipeline import build_pipeline
 
     shutil.copy(DEFAULT_PROMPTS_DIR / "rewrite.toml", tmp_path / "rewrite.toml")
     write_prompt(tmp_path, ANSWER_PROMPT, 'variables = ["question"]\nuser = "只有问题 {question}"\n')
@@ -128,6 +129,6 @@ def test_llm_chain_checks_its_prompts_at_construction(tmp_path):
             raise AssertionError("not reached")
 
     with pytest.raises(PromptError, match=r"fills \{passages\}"):
-        build_chain(settings, NoRetrieval(), prompts_dir=tmp_path)
+        build_pipeline(settings.replace(prompts_dir=tmp_path), NoRetrieval())
     # Extractive mode needs no prompt files at all.
-    build_chain(Settings(), NoRetrieval(), prompts_dir=tmp_path / "missing")
+    build_pipeline(Settings(prompts_dir=tmp_path / "missing"), NoRetrieval())

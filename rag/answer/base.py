@@ -26,6 +26,7 @@ generating only when retrieval found nothing on the question's subject at all
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
 
 from ..errors import RagError
@@ -58,3 +59,24 @@ def final_answer(items: Iterable[str | Answer]) -> Answer:
     if final is None:
         raise GenerationFailure("生成器没有给出回答（流结束时没有 Answer）")
     return final
+
+
+@dataclass
+class Verdict:
+    """The judge step's result: may the question be answered from these passages?
+
+    ``answerable`` is the judge's decision (the extractive gate uses it);
+    ``subject_found`` says whether retrieval found anything on the question's
+    subject at all (the LLM gate uses only this); ``reason`` is plain Chinese for a
+    person; ``evidence`` is handed to the generator as it is.
+    """
+
+    answerable: bool
+    subject_found: bool
+    reason: str = ""
+    evidence: Any = None
+    probability: float | None = None
+
+
+class Judge(Protocol):
+    def __call__(self, question: str, passages: list[Passage]) -> Verdict: ...

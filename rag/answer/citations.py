@@ -24,25 +24,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .lexical import tokenize
-from .schema import Passage
+from ..lexical import tokenize
+from ..schema import Passage
+from ..text import CLOSERS, CONTENT_RE, MARK_RE, UNSUPPORTED_MARK, is_word_char
 
 # A sentence counts as supported by its cited passages from this share on.
 SUPPORT_THRESHOLD = 0.45
 # An unmarked sentence gets a passage attached only when support is this strong.
 ATTACH_THRESHOLD = 0.6
-UNSUPPORTED_MARK = "⚠"
 # Sentences with fewer content characters (CJK, letters, digits) are not checked.
 MIN_FACT_CHARS = 8
 
-_MARK_RE = re.compile(r"\[(\d{1,3})\]")
+_MARK_RE = MARK_RE
 _NUM = r"(?:资料|来源|文献|段落|片段|passage|source)?\s*#?\s*\d{1,3}"
 _VARIANT_RE = re.compile(
     rf"(?:\[\^?|【|［|〔)\s*({_NUM}(?:\s*(?:[,，、;；]|-|–|~|～|至|到)\s*{_NUM})*)\s*(?:\]|】|］|〕)",
     re.IGNORECASE,
 )
 _SENTENCE_END = "。！？；!?;"
-_CLOSERS = "”’」』）)》\"'"
+_CLOSERS = CLOSERS
 # A sentence: text up to an end mark (plus closers), then any citation marks and the
 # warning sign that belong to it; or up to a line break.
 _SENTENCE_RE = re.compile(
@@ -51,7 +51,7 @@ _SENTENCE_RE = re.compile(
 )
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _ENUMERATOR_RE = re.compile(r"^\s*(?:\d{1,2}[.、)）]\s|\d{1,2}、|[（(]\d{1,2}[)）]|[-*•·]\s)")
-_CONTENT_RE = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
+_CONTENT_RE = CONTENT_RE
 # Sentences that talk about the passages rather than state a fact.
 _META_RE = re.compile(
     r"(资料|材料|文章|原文|段落|来源|文中|上文|以上)(中|里|内)?[^。！？]{0,12}"

@@ -1,4 +1,4 @@
-"""Prompt templates, kept as files in ``prompts/`` and checked when loaded.
+"""Prompt templates, shipped as TOML files beside this module, checked when loaded.
 
 A prompt file is TOML with ``variables`` (the names it uses), ``system`` and
 ``user`` (templates with ``{name}`` placeholders; ``{{`` and ``}}`` for literal
@@ -10,6 +10,7 @@ not with a KeyError mid-answer.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ from pathlib import Path
 
 from langchain_core.prompts import ChatPromptTemplate
 
-from .config import PROJECT_ROOT
-from .errors import PromptError
+from ...errors import PromptError
+from ...schema import Passage
 
-DEFAULT_PROMPTS_DIR = PROJECT_ROOT / "prompts"
+# The packaged prompts (package data); RAG_PROMPTS_DIR points at a folder of edited copies.
+DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent
 ANSWER_PROMPT = "answer"
 REWRITE_PROMPT = "rewrite"
 # What the code supplies to each prompt it uses.
@@ -140,9 +142,9 @@ def load_prompt(
     path = directory / f"{name}.toml"
     if not path.is_file():
         raise PromptError(
-            f"prompt file {path} not found; restore it from the repository "
-            f"(git checkout -- prompts/{name}.toml) or point RAG_PROMPTS_DIR at a folder "
-            f"holding {name}.toml"
+            f"找不到提示词文件 {path}：把 RAG_PROMPTS_DIR 指向放有 {name}.toml 的文件夹"
+            f"（可从 {DEFAULT_PROMPTS_DIR / (name + '.toml')} 复制一份修改），或取消 RAG_PROMPTS_DIR "
+            "使用自带的提示词"
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -175,3 +177,25 @@ def load_prompt(
     if expects is not None:
         prompt.check_supplies(expects)
     return prompt
+
+
+# --- prompt inputs ------------------------------------------------------------
+
+_FENCE_RE = re.compile(r"<(/?)\s*资料")
+
+
+def defang(text: str) -> str:
+    """Text that cannot close or open a passage fence (``<资料`` → ``＜资料``)."""
+    return _FENCE_RE.sub(lambda m: "＜" + m.group(1) + "资料", text)
+
+
+def format_passages(passages: list[Passage]) -> str:
+    """Passages numbered [1]..[k] with their titles, each fenced as data."""
+    blocks = []
+    for n, p in enumerate(passages, 1):
+        title = defang(p.title).replace('"', "＂")
+        source = defang(p.source).replace('"', "＂")
+        blocks.append(
+            f'<资料 编号="{n}" 标题="《{title}》" 文件="{source}">\n{defang(p.text)}\n</资料>'
+        )
+    return "\n\n".join(blocks)

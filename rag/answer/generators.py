@@ -1,0 +1,102 @@
+"""The one strategy point: which generator and which rewriter answer, chosen once by name.
+
+``STRATEGIES`` maps ``Settings.llm_mode`` to a factory; ``make_strategy`` is called
+once, where the pipeline is built, and nothing downstream asks which mode it is in.
+
+    extractive  the best sentences of the passages, no model (``rag.answer.extractive``)
+    openai      an OpenAI-compatible chat model (``LLMGenerator``), with the extractive
+                generator as its fallback and the model rewriting follow-ups
+
+Add a strategy by registering a factory: ``@register("name")``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..config import Settings
+from ..errors import ConfigError
+from .base import Generator
+from .rewriting import KeyTermRewriter, LLMRewriter, Rewriter
+
+
+@dataclass
+class Resources:
+    """What generators may use: the live index (idf, stored sentence vectors) and the embedder."""
+
+    index: Any = None
+    embedder: Any = None
+
+    def idf(self, term: str) -> float:
+        """BM25 idf of a lexical term (``index.idf``; older indexes: ``index.bm25.idf``)."""
+        if self.index is None:
+            return 1.0
+        fn = getattr(self.index, "idf", None) or self.index.bm25.idf
+        return fn(term)
+
+
+@dataclass
+class Strategy:
+    """The generator, its fallback (used when it fails) and the follow-up rewriter."""
+
+    generator: Generator
+    fallback: Generator | None
+    rewriter: Rewriter
+
+
+StrategyFactory = Callable[[Settings, Resources], Strategy]
+STRATEGIES: dict[str, StrategyFactory] = {}
+
+
+def register(name: str) -> Callable[[StrategyFactory], StrategyFactory]:
+    def add(factory: StrategyFactory) -> StrategyFactory:
+        STRATEGIES[name] = factory
+        return factory
+
+    return add
+
+
+def extractive_generator(settings: Settings, resources: Resources) -> Generator:
+    """The extractive generator over ``resources`` (idf from the index)."""
+    from .extractive_legacy import LegacyExtractiveGenerator
+
+    return LegacyExtractiveGenerator(resources.idf if resources.index is not None else None)
+
+
+@register("extractive")
+def _extractive(settings: Settings, resources: Resources) -> Strategy:
+    return Strategy(extractive_generator(settings, resources), None, KeyTermRewriter())
+
+
+@register("openai")
+def _openai(settings: Settings, resources: Resources) -> Strategy:
+    from langchain_core.output_parsers import StrOutputParser
+
+    from ..llm import REWRITE_MAX_TOKENS, chat_model, invoke_with_retries
+    from .llm_generator import LLMGenerator
+    from .prompts import ANSWER_PROMPT, REWRITE_PROMPT, load_prompt
+
+    # Loaded now, so a broken prompt file fails at start-up, not mid-answer.
+    answer_prompt = load_prompt(ANSWER_PROMPT, settings.prompts_dir)
+    rewrite_prompt = load_prompt(REWRITE_PROMPT, settings.prompts_dir)
+    rewrite_chain = (
+        rewrite_prompt.to_langchain()
+        | chat_model(settings.llm, max_tokens=REWRITE_MAX_TOKENS)
+        | StrOutputParser()
+    )
+    rewriter = LLMRewriter(rewrite_chain,
+                           lambda chain, inputs: invoke_with_retries(chain, inputs, settings.llm))
+    return Strategy(LLMGenerator(settings.llm, answer_prompt),
+                    extractive_generator(settings, resources), rewriter)
+
+
+def make_strategy(settings: Settings, resources: Resources | None = None) -> Strategy:
+    """The strategy named by ``settings.llm_mode``."""
+    try:
+        factory = STRATEGIES[settings.llm_mode]
+    except KeyError:
+        raise ConfigError(
+            f"RAG_LLM={settings.llm_mode!r}：可选 {'、'.join(sorted(STRATEGIES))}"
+        ) from None
+    return factory(settings, resources or Resources())

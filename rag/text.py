@@ -1,0 +1,70 @@
+"""Shared text rules: what counts as Chinese, where a sentence ends, what a citation mark is.
+
+One place for the character classes that chunking, answering, citations and the UI
+all need, so that "a sentence ends here" means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# CJK Unified Ideographs with Extension A (U+3400–U+4DBF) and the compatibility
+# block (U+F900–U+FAFF); what tokenisers and coverage measures treat as Chinese.
+CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RE = re.compile(f"[{CJK_RANGES}]")
+# Marks that end a sentence (Chinese and ASCII; ； ends a clause that reads as one).
+SENTENCE_END = "。！？；!?;…"
+# Closing quotes and brackets that belong to the sentence they follow.
+CLOSERS = "”’」』）)】》\"'"
+SENTENCE_END_RE = re.compile(rf"[{SENTENCE_END}]+[{re.escape(CLOSERS)}]*")
+
+# A citation mark: [n] points at citations[n-1] of an Answer.
+MARK_RE = re.compile(r"\[(\d{1,3})\]")
+# Several marks in a row, with optional spaces between them.
+MARKS_RUN_RE = re.compile(r"(?:[ \t]*\[\d{1,3}\])+")
+# Shown after the marks of a sentence the cited passages do not support.
+UNSUPPORTED_MARK = "⚠"
+
+# Content characters: Chinese, Latin letters, digits.
+CONTENT_RE = re.compile(f"[{CJK_RANGES}A-Za-z0-9]")
+
+
+def marks(numbers) -> str:
+    """``[1][3]`` for ``[1, 3]``."""
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def strip_marks(text: str) -> str:
+    """``text`` without citation marks and warning signs."""
+    return MARK_RE.sub("", text).replace(UNSUPPORTED_MARK, "")
+
+
+def is_word_char(ch: str) -> bool:
+    """A character that continues a word: Chinese, a letter or a digit (not punctuation or space)."""
+    if not ch:
+        return False
+    if CJK_RE.match(ch):
+        return True
+    return unicodedata.category(ch)[0] in ("L", "N")
+
+
+def ends_sentence(text: str) -> bool:
+    """True when ``text`` (marks ignored) ends with a sentence end, closers allowed after it."""
+    body = strip_marks(text).rstrip()
+    return bool(re.search(rf"[{SENTENCE_END}][{re.escape(CLOSERS)}]*$", body))
+
+
+def mark_sentence(sentence: str, numbers) -> str:
+    """``sentence`` with its marks after the closing punctuation: ``会议在北京举行。[1]``.
+
+    A sentence that was cut short (a passage ending mid-sentence) keeps its text and
+    gets the marks after an ellipsis, so a mark never sits against a word that the
+    next text would continue (never ``智能快递[1]柜``).
+    """
+    body = sentence.rstrip()
+    if not numbers:
+        return body
+    if not ends_sentence(body) and body and is_word_char(body[-1]):
+        body += "…"
+    return body + marks(numbers)

@@ -107,6 +107,7 @@ class Settings:
     kb: str | None = None
     admin_password: str | None = field(default=None, repr=False)  # RAG_ADMIN_PASSWORD
     auth: str | None = field(default=None, repr=False)  # RAG_AUTH=user:password (Gradio login)
+    api_key: str | None = field(default=None, repr=False)  # RAG_API_KEY: bearer token for /v1
 
     def __post_init__(self) -> None:
         if self.fusion not in ("rrf", "dense", "bm25"):
@@ -159,6 +160,7 @@ class Settings:
             kb=kb,
             admin_password=env.get("RAG_ADMIN_PASSWORD") or None,
             auth=env.get("RAG_AUTH") or None,
+            api_key=env.get("RAG_API_KEY") or None,
             prompts_dir=Path(env["RAG_PROMPTS_DIR"]) if env.get("RAG_PROMPTS_DIR") else None,
             embed_model=env.get("RAG_EMBED_MODEL") or DEFAULT_EMBED_MODEL,
             chunk=ChunkSettings(

@@ -1,0 +1,343 @@
+"""Article splitting: cleaned text → one ``Document`` per article, with title and publication.
+
+Two layouts are recognised, per file:
+
+- **来源 at the end** (the sample newsletters): an article ends at its ``来源：…``
+  line, or at an author note such as 「（作者单位：…）」; the headline opens it.
+- **Header first** (most uploads): title, then 来源/作者/日期/发布时间 lines, then the
+  body. Chosen when such a line comes before the first body paragraph; every
+  "headline + meta lines" block after a finished paragraph opens a new article.
+
+A title the file's structure names (Word heading, HTML ``<h1>``, Markdown ``#``,
+large-font PDF lines) wins over the heuristics. An article without any title is
+named after its file — never a cut sentence. The title stays the first line of
+``Document.text``; 来源 lines are not part of the text but ``Document.publication``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from ..schema import Document
+from .cleaning import (
+    _AUTHOR_NOTE_RE,
+    _BYLINE_RE,
+    _CREDIT_SOURCE_RE,
+    _ENUM_RE,
+    _SOURCE_RE,
+    _fix_spaces,
+    _is_marker,
+)
+
+SECTION_LABELS = frozenset(
+    {"聚焦", "创业投资", "产业公司", "理论周刊", "理论", "AI", "A I", "创新园区", "园区热点", "金融", "专题", "要闻"}
+)
+_DATE_RE = re.compile(r"(\d{4}\s*年\s*\d{1,2}\s*月|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]+月)")
+_ORG_RE = re.compile(r"(中心|协会|研究院|研究所|委员会|办公室|人民政府|大学|学院|编辑部)$")
+_LETTERS_RE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+
+# Publication/author/date lines ("来源：新华社", "作者：林晓禾 2024年3月5日", "发布时间：…").
+_META_KEY = (
+    r"(?:文章|稿件)?来\s*源|稿\s*源|出\s*处|作\s*者|撰\s*[文稿]|记\s*者|通\s*讯\s*员|责任编辑|责\s*编|编\s*辑"
+    r"|发布(?:时间|日期|者)?|发表(?:时间|日期)|日\s*期|时\s*间|更新(?:时间|日期)"
+)
+_DATE_ONLY = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+_META_RE = re.compile(
+    rf"^[\s（(【\[]*(?:{_DATE_ONLY}\s*)?(?:{_META_KEY})\s*[：:]|^(?:文\s*[/／|｜]|本报记者|记者\s|通讯员\s)"
+)
+_DATE_LINE_RE = re.compile(rf"^{_DATE_ONLY}$")
+_SOURCE_VALUE_RE = re.compile(
+    rf"(?:来\s*源|稿\s*源|出\s*处)\s*[：:]\s*(\S.*?)\s*(?=\s(?:{_META_KEY})\s*[：:]|[）)】\]]?\s*$)"
+)
+# Meta lines are short: a longer line with a colon is a sentence ("时间：…" as prose).
+MAX_META_CHARS = 80
+# The header block of the first article starts within this many lines (a section
+# label and a dateline may come before the title).
+MAX_HEADER_START = 4
+# A structural title (see module docstring) is looked for in this many first lines.
+TITLE_SCAN_LINES = 8
+# Headlines run over at most this many lines.
+MAX_TITLE_LINES = 3
+# A segment without a sentence is kept for the next article when it is this long
+# (text under a headline that cleaning could not join), else dropped as back matter.
+MIN_PENDING_CHARS = 200
+
+
+def is_meta(t: str) -> bool:
+    """A publication/author/date line ("来源：…", "作者：… 日期", "发布时间：…", "文/…")."""
+    return len(t) <= MAX_META_CHARS and "。" not in t and bool(_META_RE.match(t))
+
+
+def _meta_or_date(t: str) -> bool:
+    return is_meta(t) or bool(_DATE_LINE_RE.match(t.strip()))
+
+
+def _headline_like(t: str) -> bool:
+    """A short line without a full stop: a title, subtitle or heading."""
+    if len(t) > 40 or not _LETTERS_RE.search(t):
+        return False  # too long for a headline, or a bare number
+    if _is_marker(t) or _AUTHOR_NOTE_RE.match(t) or is_meta(t):
+        return False
+    if "。" in t or t.endswith(("，", "、", "：", ":", ",")):
+        return False
+    return True
+
+
+def _is_label(lines: list[str], i: int, many: bool) -> bool:
+    """A newsletter section label ("聚焦", "A I") printed above a headline.
+
+    Besides the known labels, any very short line counts, but only in an issue
+    with several articles: a lone short headline of a single article is a title.
+    """
+    t = lines[i].strip()
+    if i + 1 >= len(lines) or not _headline_like(lines[i + 1]):
+        return False
+    compact = t.replace(" ", "")
+    return compact in SECTION_LABELS or (
+        many and len(compact) <= 4 and not re.search(r"[\d，。：:]", compact)
+    )
+
+
+@dataclass
+class _Segment:
+    lines: list[str]
+    publication: str = ""
+    span: tuple[int, int] | None = None  # (start, count) of the title lines, when known
+    source_lines: list[str] = field(default_factory=list)
+
+
+def _title_span(lines: list[str]) -> tuple[int, int]:
+    """(start, count) of the title lines: skips a dateline, takes at most two headline lines."""
+    start = 0
+    while (start < len(lines) - 1 and _DATE_RE.search(lines[start]) and _headline_like(lines[start])
+           and _headline_like(lines[start + 1])):
+        start += 1
+    count = 0
+    while (start + count < len(lines) and count < 2 and _headline_like(lines[start + count])
+           and not _ENUM_RE.match(lines[start + count])
+           and not (count and _ORG_RE.search(lines[start + count]))):
+        count += 1
+    if count and start + count >= len(lines):
+        count = min(count, len(lines) - start - 1)  # a title needs a body under it
+    return start, count
+
+
+def _join_title(parts: list[str]) -> str:
+    title = parts[0]
+    for part in parts[1:]:
+        if (title[-1] in "：:—-（(“" or re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]{1,2}$", title)
+                or len(title) <= 6 or len(part) <= 4):
+            title += part  # the headline was wrapped mid-phrase, not title plus subtitle
+        else:
+            title += " " + part
+    return title
+
+
+def file_title(source: str, n: int = 0) -> str:
+    """The title of an article whose layout gives none: its file name (numbered after the first)."""
+    stem = PurePosixPath(source).stem.strip() or PurePosixPath(source).name
+    return stem if n == 0 else f"{stem}（{n + 1}）"
+
+
+def _has_letters(lines: list[str]) -> bool:
+    return any(_LETTERS_RE.search(l) for l in lines)
+
+
+def _has_sentence(lines: list[str]) -> bool:
+    return any(re.search(r"[。！？!?]", l) for l in lines)
+
+
+def _source_value(line: str) -> str:
+    m = _SOURCE_VALUE_RE.search(line)
+    return _fix_spaces(m.group(1)).strip() if m else ""
+
+
+# ----------------------------------------------------------------------------- 来源 at the end
+
+
+def _footer_segments(lines: list[str]) -> list[_Segment]:
+    segments: list[_Segment] = []
+    cur: list[str] = []
+    for i, line in enumerate(lines):
+        m = _SOURCE_RE.match(line) or _CREDIT_SOURCE_RE.match(line)
+        if m:
+            segments.append(_Segment(cur, _fix_spaces(m.group(1)).strip()))
+            cur = []
+            continue
+        cur.append(line)
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if _AUTHOR_NOTE_RE.match(line) and nxt and not (_SOURCE_RE.match(nxt) or _CREDIT_SOURCE_RE.match(nxt)):
+            segments.append(_Segment(cur))
+            cur = []
+    if cur:
+        segments.append(_Segment(cur))
+    return segments
+
+
+# ----------------------------------------------------------------------------- header first
+
+
+def _first_body_line(lines: list[str]) -> int:
+    for i, line in enumerate(lines):
+        if not (_headline_like(line) or _meta_or_date(line) or _is_marker(line)):
+            return i
+    return len(lines)
+
+
+def _header_layout(lines: list[str]) -> bool:
+    """True when a 来源/作者/日期 line comes before the first body paragraph."""
+    first_meta = next((i for i, l in enumerate(lines) if is_meta(l)), None)
+    return first_meta is not None and first_meta <= MAX_HEADER_START and first_meta < _first_body_line(lines)
+
+
+def _header_blocks(lines: list[str]) -> list[tuple[int, int, int]]:
+    """(title start, meta start, body start) of every "headline + meta lines" block."""
+    blocks: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(lines):
+        if not is_meta(lines[i]) or (i and _meta_or_date(lines[i - 1])):
+            i += 1
+            continue
+        meta_start = i
+        # date lines and bylines right above the key line belong to the block
+        while meta_start and (_meta_or_date(lines[meta_start - 1]) or _BYLINE_RE.match(lines[meta_start - 1])):
+            meta_start -= 1
+        end = i
+        while end < len(lines) and (_meta_or_date(lines[end]) or _BYLINE_RE.match(lines[end])):
+            end += 1
+        floor = blocks[-1][2] if blocks else 0
+        t = meta_start
+        while t > floor and meta_start - t < MAX_TITLE_LINES - 1 and _headline_like(lines[t - 1]):
+            t -= 1
+        opens = t == 0 or not _headline_like(lines[t - 1])  # after a finished paragraph
+        if end < len(lines) and opens and (t < meta_start or not blocks):
+            blocks.append((t, meta_start, end))
+        i = end
+    return blocks
+
+
+def _header_segments(lines: list[str]) -> list[_Segment]:
+    blocks = _header_blocks(lines)
+    segments: list[_Segment] = []
+    for k, (t, m, b) in enumerate(blocks):
+        start = 0 if k == 0 else t  # lines before the first block (label, dateline) go with it
+        stop = blocks[k + 1][0] if k + 1 < len(blocks) else len(lines)
+        preamble = lines[start:t]
+        meta = lines[m:b]
+        publication = next((v for v in map(_source_value, meta) if v), "")
+        kept_meta = [l for l in meta if not _source_value(l)]
+        body = []
+        for line in lines[b:stop]:
+            footer = _SOURCE_RE.match(line) or _CREDIT_SOURCE_RE.match(line)
+            if footer:
+                publication = publication or _fix_spaces(footer.group(1)).strip()
+                continue
+            body.append(line)
+        if not publication and kept_meta:
+            publication = _fix_spaces(" ".join(kept_meta))
+        segment_lines = preamble + lines[t:m] + kept_meta + body
+        segments.append(_Segment(segment_lines, publication, (len(preamble), m - t)))
+    return segments
+
+
+# ----------------------------------------------------------------------------- structural title
+
+
+def _squash(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def _apply_title(seg: _Segment, title: str) -> bool:
+    """Mark the lines of ``seg`` that hold ``title`` (from the file's structure) as its title."""
+    want = _squash(title)
+    if not want:
+        return False
+    lines = seg.lines
+    for k in range(min(TITLE_SCAN_LINES, len(lines))):
+        joined = ""
+        for n in range(1, MAX_TITLE_LINES + 1):
+            if k + n > len(lines):
+                break
+            joined += _squash(lines[k + n - 1])
+            if joined == want:
+                if k + n < len(lines):
+                    seg.span = (k, n)
+                    return True
+                break
+            if not want.startswith(joined):
+                if n == 1 and joined.startswith(want):  # cleaning joined the title to the body
+                    cut, seen = 0, 0
+                    while seen < len(want):
+                        seen += not lines[k][cut].isspace()
+                        cut += 1
+                    head, rest = lines[k][:cut].strip(), lines[k][cut:].strip()
+                    if rest:
+                        seg.lines = lines[:k] + [head, rest] + lines[k + 1:]
+                        seg.span = (k, 1)
+                        return True
+                break
+    return False
+
+
+# ----------------------------------------------------------------------------- splitting
+
+
+def split_articles(text: str, source: str, title: str = "") -> list[Document]:
+    """Split cleaned text into its articles, one Document each (see the module docstring).
+
+    ``title`` is a title the file's structure gives (may be ""); ``source`` names the
+    file in each Document and, when no title is found, gives the title.
+    """
+    lines = [l.strip() for l in text.split("\n") if l.strip()]
+    if not lines:
+        return []
+    header = _header_layout(lines)
+    segments = _header_segments(lines) if header else _footer_segments(lines)
+
+    many = len(segments) > 1
+    for seg in segments:
+        if seg.span is None and seg.lines and _is_label(seg.lines, 0, many):
+            seg.lines = seg.lines[1:]
+    if title:
+        first = next((s for s in segments if _has_sentence(s.lines)), None)
+        if first is not None:
+            _apply_title(first, title)
+    spans = [seg.span if seg.span is not None else _title_span(seg.lines) for seg in segments]
+    # A headline printed after its article (layout quirk): the untitled article takes
+    # the first of two stacked headlines that open the next one.
+    for k in range(len(segments) - 1):
+        if spans[k][1] == 0 and _has_sentence(segments[k].lines) and segments[k + 1].span is None:
+            nxt_seg, (s, c) = segments[k + 1], spans[k + 1]
+            if s == 0 and c == 2:
+                segments[k].lines.insert(0, nxt_seg.lines.pop(0))
+                spans[k] = (0, 1)
+                spans[k + 1] = (0, 1)
+
+    docs: list[Document] = []
+    pending: list[str] = []  # text without a sentence, kept for the next article
+    for seg, (start, count) in zip(segments, spans):
+        if not _has_sentence(seg.lines):
+            if sum(map(len, seg.lines)) >= MIN_PENDING_CHARS:
+                pending.extend(seg.lines)
+            continue  # back matter: contact details, a stray label
+        lines_ = pending + seg.lines if pending else seg.lines
+        offset = len(pending)
+        pending = []
+        title_parts = lines_[offset + start: offset + start + count]
+        body = lines_[:offset + start] + lines_[offset + start + count:]
+        name = _join_title(title_parts) if title_parts else file_title(source, len(docs))
+        docs.append(Document(source=source, title=name, text="\n".join([name] + body),
+                             publication=seg.publication))
+    if not docs and _has_letters(lines):
+        # No sentence anywhere (a list, a note): keep it whole rather than lose it.
+        first_is_title = _headline_like(lines[0])
+        name = lines[0] if first_is_title else file_title(source)
+        body = lines[1:] if first_is_title else lines
+        return [Document(source=source, title=name, text="\n".join([name] + body))]
+    if pending and docs:
+        last = docs[-1]
+        docs[-1] = Document(source=source, title=last.title, text=last.text + "\n" + "\n".join(pending),
+                            publication=last.publication)
+    return docs

@@ -1,0 +1,95 @@
+"""The registry of file formats: one module per format, registered by suffix.
+
+A format is a small object with ``name``, ``suffixes``, ``kind`` (what the bytes
+must really be: "text", "html", "pdf", "docx", …), ``detects(data)`` (its binary
+signature; text formats answer False) and the one main method ``read(data, label)``
+returning ``Extracted`` text. Adding ``.pptx`` is one new module here that defines
+such a class and calls ``register`` — sniffing, ``SUPPORTED_SUFFIXES``, the upload
+check and folder discovery all read the registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a reader got out of a file: its text, and a title when the file's structure names one.
+
+    ``title`` comes from structure, not guessing: a Word Title/Heading 1 paragraph, an
+    HTML ``<h1>``/``<title>``, a Markdown ``#`` heading, the large-font first lines of a
+    PDF. The article splitter prefers it to its text heuristics.
+    """
+
+    text: str
+    title: str = ""
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "title": self.title}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Extracted":
+        return cls(text=str(data["text"]), title=str(data.get("title", "")))
+
+
+@runtime_checkable
+class Format(Protocol):
+    name: str  # "pdf"
+    suffixes: tuple[str, ...]  # (".pdf",), lower case with the dot
+    kind: str  # what the content must be: "text", "html", "pdf", "docx"
+    description: str  # for messages: "PDF 文件"
+
+    def detects(self, data: bytes) -> bool:
+        """True when ``data`` carries this format's binary signature (text formats: False)."""
+
+    def read(self, data: bytes, label: str) -> Extracted:
+        """The text of the file (LoadError, naming ``label``, when it cannot be read)."""
+
+
+_BY_SUFFIX: dict[str, Format] = {}
+
+
+def register(fmt: Format) -> Format:
+    """Make ``fmt`` the reader of its suffixes."""
+    for suffix in fmt.suffixes:
+        if suffix != suffix.lower() or not suffix.startswith("."):
+            raise ValueError(f"format {fmt.name}: suffix {suffix!r} must be lower case and start with '.'")
+        _BY_SUFFIX[suffix] = fmt
+    return fmt
+
+
+def format_for(suffix: str) -> Format | None:
+    return _BY_SUFFIX.get(suffix.lower())
+
+
+def formats() -> list[Format]:
+    """Every registered format, once each, in registration order."""
+    seen: list[Format] = []
+    for fmt in _BY_SUFFIX.values():
+        if fmt not in seen:
+            seen.append(fmt)
+    return seen
+
+
+def suffixes() -> tuple[str, ...]:
+    return tuple(_BY_SUFFIX)
+
+
+def suffix_for_kind(kind: str) -> str:
+    """The usual suffix for content of ``kind`` (the first registered one)."""
+    for fmt in formats():
+        if fmt.kind == kind:
+            return fmt.suffixes[0]
+    return ""
+
+
+# The built-in formats register themselves on import.
+from . import text as _text  # noqa: E402,F401
+from . import markdown as _markdown  # noqa: E402,F401
+from . import pdf as _pdf  # noqa: E402,F401
+from . import docx as _docx  # noqa: E402,F401
+from . import html as _html  # noqa: E402,F401
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = suffixes()

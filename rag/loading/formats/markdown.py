@@ -1,0 +1,55 @@
+"""Markdown (.md): marks removed, the first heading is the title, ``> 来源：…`` quotes kept as lines."""
+
+from __future__ import annotations
+
+import re
+
+from ..decoding import decode_bytes
+from . import Extracted, register
+
+_HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_RULE_RE = re.compile(r"(?m)^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_QUOTE_RE = re.compile(r"(?m)^\s{0,3}>\s?")
+_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_BOLD_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_FRONT_MATTER_RE = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+def markdown_text(text: str) -> Extracted:
+    """Markdown → plain lines; the document's first heading (before any paragraph) is its title."""
+    text = _FRONT_MATTER_RE.sub("", text)
+    title = ""
+    lines = []
+    seen_paragraph = False
+    for line in text.split("\n"):
+        m = _HEADING_RE.match(line)
+        if m:
+            if not title and not seen_paragraph:
+                title = m.group(2)
+            line = m.group(2)
+        elif line.strip() and not _RULE_RE.match(line):
+            seen_paragraph = True
+        lines.append(line)
+    text = "\n".join(lines)
+    text = _RULE_RE.sub("", text)  # horizontal rules
+    text = _QUOTE_RE.sub("", text)  # block quotes: "> 来源：新华社" is a 来源 line
+    text = _LINK_RE.sub(r"\1", text)  # links and images: keep the words
+    text = _BOLD_RE.sub(r"\2", text)
+    title = _BOLD_RE.sub(r"\2", _LINK_RE.sub(r"\1", title)).strip()
+    return Extracted(text, title)
+
+
+class MarkdownFormat:
+    name = "markdown"
+    suffixes = (".md",)
+    kind = "text"
+    description = "Markdown 文本"
+
+    def detects(self, data: bytes) -> bool:
+        return False
+
+    def read(self, data: bytes, label: str) -> Extracted:
+        return markdown_text(decode_bytes(data, label))
+
+
+register(MarkdownFormat())

@@ -1,0 +1,110 @@
+"""PDF (.pdf, read with PyMuPDF): the text layer page by page, and the title from the layout.
+
+The title is the run of first lines on page 1 set in a font clearly larger than
+the body text. A PDF without a text layer (a scan) cannot be read without OCR,
+and the error says so.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...errors import LoadError
+from . import Extracted, register
+
+# A title line is set at least this much larger than the body (the weighted median
+# font size); headline fonts are typically 1.3–2× the body's.
+TITLE_FONT_RATIO = 1.15
+# The title is among the first lines of page 1 (a section label may precede it).
+TITLE_SCAN_LINES = 4
+# A title runs over at most this many lines and characters.
+MAX_TITLE_LINES = 3
+MAX_TITLE_CHARS = 80
+# Lines of one title differ in size by at most this many points (rounding).
+SAME_SIZE_PT = 0.6
+
+_LETTER_RE = re.compile(r"[A-Za-z\u3400-\u4dbf\u4e00-\u9fff\u2f00-\u2fdf]")
+
+
+def _page_lines(page) -> list[tuple[str, float]]:
+    """(text, font size) of the page's lines in reading order."""
+    out: list[tuple[str, float]] = []
+    for block in page.get_text("dict").get("blocks", []):
+        if block.get("type") != 0:
+            continue
+        for line in block.get("lines", []):
+            spans = [s for s in line.get("spans", []) if s.get("text", "").strip()]
+            if not spans:
+                continue
+            text = "".join(s["text"] for s in line["spans"]).strip()
+            out.append((text, max(float(s.get("size", 0)) for s in spans)))
+    return out
+
+
+def _body_size(lines: list[tuple[str, float]]) -> float:
+    """The font size most characters are set in (median weighted by characters)."""
+    weighted = sorted((size, len(text)) for text, size in lines)
+    total = sum(n for _, n in weighted)
+    seen = 0
+    for size, n in weighted:
+        seen += n
+        if seen * 2 >= total:
+            return size
+    return 0.0
+
+
+def layout_title(lines: list[tuple[str, float]]) -> str:
+    """The large-font first lines of a page, joined; "" when the layout shows no title."""
+    if len(lines) < 2:
+        return ""
+    body = _body_size(lines)
+    for i, (text, size) in enumerate(lines[:TITLE_SCAN_LINES]):
+        if size < TITLE_FONT_RATIO * body or not _LETTER_RE.search(text):
+            continue
+        parts = [text]
+        for nxt, nsize in lines[i + 1: i + MAX_TITLE_LINES]:
+            if abs(nsize - size) > SAME_SIZE_PT:
+                break
+            parts.append(nxt)
+        title = " ".join(parts)
+        return title if len(title) <= MAX_TITLE_CHARS and i + len(parts) < len(lines) else ""
+    return ""
+
+
+class PdfFormat:
+    name = "pdf"
+    suffixes = (".pdf",)
+    kind = "pdf"
+    description = "PDF 文件"
+
+    def detects(self, data: bytes) -> bool:
+        return b"%PDF-" in data[:1024]
+
+    def read(self, data: bytes, label: str) -> Extracted:
+        import pymupdf
+
+        try:
+            document = pymupdf.open(stream=data, filetype="pdf")
+        except Exception as exc:  # PyMuPDF raises FileDataError, RuntimeError, ValueError…
+            raise LoadError(f"{label} 无法作为 PDF 读取（{exc}）；请重新保存或导出该 PDF") from None
+        try:
+            if document.needs_pass and not document.authenticate(""):
+                raise LoadError(f"{label} 设有密码；请去掉密码后重新加载")
+            try:
+                pages = [page.get_text("text") for page in document]
+                first = _page_lines(document[0]) if document.page_count else []
+            except LoadError:
+                raise
+            except Exception as exc:
+                raise LoadError(f"{label} 无法作为 PDF 读取（{exc}）；请重新保存或导出该 PDF") from None
+        finally:
+            document.close()
+        if not any(p.strip() for p in pages):
+            raise LoadError(
+                f"{label} 没有文字层（可能是扫描件或图片），无法直接读取文字；"
+                "请先用 OCR 软件识别文字（例如导出为可搜索的 PDF）后再加载"
+            )
+        return Extracted("\n\n".join(pages), layout_title(first))
+
+
+register(PdfFormat())

@@ -1,0 +1,204 @@
+"""The OpenAI-compatible endpoint: ``GET /v1/models`` and ``POST /v1/chat/completions``.
+
+The last user message is the question; earlier user/assistant messages are the history
+(our own replies' source lists are dropped from them); system messages are ignored (the
+answer prompt is the project's). The reply text carries the ``[n]`` marks, any warning
+(e.g. the LLM fallback) and a numbered sources list; the structured citations travel in
+the extra top-level fields ``citations`` (the /chat shape) and ``rag`` (refused, mode,
+warnings, query, gate). ``stream: true`` sends chat.completion.chunk server-sent events
+and ``data: [DONE]``; the last chunk carries ``citations`` and ``rag``.
+
+    app.include_router(openai_router(ChatService.over(kb), api_key=settings.api_key))
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any, Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+
+from ..errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, QuestionError, RagError
+from ..schema import Answer
+from .auth import BearerAuth
+from .models import (
+    CONVERSATION_ROLES, ChatCompletionRequest, Message, describe_validation_error, error_body,
+)
+from .service import ChatService, reply_text, strip_sources
+
+log = logging.getLogger("rag.server")
+
+MODEL_PREFIX = "rag-zh"
+OWNER = "rag-zh"
+# A request body this large is not a conversation: refused before it is parsed.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+# Pipeline modes as model names: "openai" (an OpenAI-compatible LLM writes) is served as "llm".
+MODE_MODEL_NAMES = {"extractive": "extractive", "openai": "llm"}
+# Precedes the checked answer in a stream whose text the citation check changed.
+CHECKED_NOTE = "（以下是核对引用后的回答）"
+
+
+def model_names(service: ChatService) -> dict[str, str]:
+    """Model id → pipeline mode. ``rag-zh`` is the app's default mode."""
+    names = {MODEL_PREFIX: service.default_mode}
+    for mode in service.modes:
+        names[f"{MODEL_PREFIX}-{MODE_MODEL_NAMES.get(mode, mode)}"] = mode
+    return names
+
+
+def _error(status: int, message: str, type_: str = "invalid_request_error", code: str | None = None,
+           param: str | None = None, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(error_body(message, type_, code, param), status_code=status, headers=headers)
+
+
+def question_and_history(messages: list[Message]) -> tuple[str, list[list[str]]]:
+    """The last user message and the (question, answer) pairs before it; QuestionError otherwise."""
+    turns = [m for m in messages if m.role in CONVERSATION_ROLES]
+    if not turns or turns[-1].role != "user":
+        raise QuestionError("messages 的最后一条对话消息必须是 user（要回答的问题）。")
+    pairs: list[list[str]] = []
+    pending: str | None = None
+    for m in turns[:-1]:
+        if m.role == "user":
+            if pending is not None:
+                pairs.append([pending, ""])
+            pending = m.text
+        elif pending is not None:  # an assistant message answers the user message before it
+            pairs.append([pending, strip_sources(m.text)])
+            pending = None
+    if pending is not None:
+        pairs.append([pending, ""])
+    return turns[-1].text, pairs
+
+
+def _citation_fields(answer: Answer) -> dict:
+    d = answer.to_dict()
+    return {"citations": d.pop("citations"), "rag": {k: d[k] for k in ("refused", "mode", "warnings", "query", "gate")
+                                                    if k in d}}
+
+
+def openai_router(service: ChatService, api_key: str | None = None, *, required: bool = False) -> APIRouter:
+    """The /v1 routes over ``service``; with ``api_key`` every route needs ``Authorization: Bearer <key>``.
+
+    ``required``: refuse every request while no key is set (for an app behind a login).
+    """
+    router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+    auth = BearerAuth(api_key, required=required)
+    if auth.required and not api_key:
+        log.warning("/v1 is closed: the page has a login (RAG_AUTH) but RAG_API_KEY is not set")
+    created = int(time.time())
+
+    @router.get("/models")
+    def list_models(request: Request):
+        """The models this server answers with (one per answer mode)."""
+        if (denied := auth.check(request)) is not None:
+            return denied
+        return {"object": "list", "data": [
+            {"id": name, "object": "model", "created": created, "owned_by": OWNER}
+            for name in model_names(service)
+        ]}
+
+    @router.post("/chat/completions")
+    async def chat_completions(request: Request):
+        """A cited answer to the last user message (``stream: true`` for server-sent events)."""
+        if (denied := auth.check(request)) is not None:
+            return denied
+        raw = await request.body()
+        if len(raw) > MAX_BODY_BYTES:
+            return _error(413, f"Request body too large: at most {MAX_BODY_BYTES} bytes.")
+        try:
+            data = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _error(400, f"The request body is not valid JSON: {exc}.")
+        if not isinstance(data, dict):
+            return _error(400, "The request body must be a JSON object with 'model' and 'messages'.")
+        try:
+            body = ChatCompletionRequest.model_validate(data)
+        except ValidationError as exc:
+            return _error(400, f"Invalid request: {describe_validation_error(exc)}")
+        models = model_names(service)
+        mode = models.get(body.model)
+        if mode is None:
+            return _error(404, f"The model {body.model!r} does not exist. Available models: "
+                               f"{', '.join(models)}.", code="model_not_found", param="model")
+        try:
+            question, history = question_and_history(body.messages)
+            if body.stream:
+                stream = service.stream(question, history, body.top_k, mode=mode)
+            else:
+                answer = await _run_in_thread(service.answer, question, history, body.top_k, mode)
+        except QuestionError as exc:
+            return _error(400, str(exc), param="messages")
+        except RagError as exc:
+            return _rag_error(exc)
+        cid = f"chatcmpl-{uuid.uuid4().hex}"
+        now = int(time.time())
+        if body.stream:
+            return StreamingResponse(_sse(stream, cid, now, body.model), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return {
+            "id": cid, "object": "chat.completion", "created": now, "model": body.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
+                         "logprobs": None, "finish_reason": "stop"}],
+            **_citation_fields(answer),
+        }
+
+    return router
+
+
+async def _run_in_thread(fn, *args):
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+def _rag_error(exc: RagError) -> JSONResponse:
+    if isinstance(exc, (IndexNotFoundError, IndexCorruptError, IndexMismatchError)):
+        return _error(503, str(exc), type_="server_error", code="index_unavailable")
+    log.warning("answer failed: %s", exc)
+    return _error(500, str(exc), type_="server_error")
+
+
+def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None, **extra: Any) -> str:
+    payload = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+               "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+def _sse(stream: Iterator, cid: str, created: int, model: str) -> Iterator[str]:
+    """Server-sent events: the role, the text as it comes, the rest of the reply, [DONE].
+
+    The pipeline's final Answer is the checked one. When its text continues what was
+    streamed (always for extractive answers) only the rest is sent; when the check changed
+    it (an LLM's marks renumbered, or a fallback after a broken stream), the checked answer
+    follows in full under a note, so the marks always match the sources sent with it.
+    """
+    yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
+    sent = ""
+    try:
+        for item in stream:
+            if isinstance(item, Answer):
+                final = reply_text(item)
+                if final.startswith(sent):
+                    rest = final[len(sent):]
+                else:
+                    rest = "\n\n" + CHECKED_NOTE + "\n\n" + final
+                if rest:
+                    yield _chunk(cid, created, model, {"content": rest})
+                yield _chunk(cid, created, model, {}, "stop", **_citation_fields(item))
+                break
+            if item:
+                sent += item
+                yield _chunk(cid, created, model, {"content": item})
+    except RagError as exc:
+        yield f"data: {json.dumps(error_body(str(exc), 'server_error'), ensure_ascii=False)}\n\n"
+    except Exception:  # never a traceback to the client; the log has it
+        log.exception("streamed answer failed")
+        yield f"data: {json.dumps(error_body('Internal error while answering; see the server log.', 'server_error'))}\n\n"
+    yield "data: [DONE]\n\n"
+

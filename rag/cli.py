@@ -31,7 +31,7 @@ def _progress_bar():
     from tqdm import tqdm
 
     bars: dict[str, "tqdm"] = {}
-    labels = {"load": "读取文件", "embed": "计算向量", "write": "写入索引"}
+    labels = {"load": "读取文件", "embed": "计算向量", "sentences": "计算句向量", "write": "写入索引"}
 
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)
@@ -51,7 +51,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
     assistant = Assistant(settings)
     paths = [Path(p) for p in args.paths] or None
-    report = assistant.build_index(paths, rebuild=args.rebuild, progress=None if args.quiet else _progress_bar())
+    report = assistant.build_index(paths, rebuild=args.rebuild, prune=True if args.prune else None,
+                                   progress=None if args.quiet else _progress_bar())
     for label, names in (("added", report.added), ("changed", report.changed),
                          ("removed", report.removed), ("skipped", report.skipped)):
         for name in names:
@@ -177,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or update the index (incremental)")
     p.add_argument("paths", nargs="*", help="files or folders to index (default: the corpus directory)")
     p.add_argument("--rebuild", action="store_true", help="re-embed everything instead of reusing the previous index")
+    p.add_argument("--prune", action="store_true",
+                   help="also remove indexed files that no longer exist (default only when indexing the whole corpus)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_kb_option(p, argparse.SUPPRESS)
     p.set_defaults(func=cmd_index)

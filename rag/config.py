@@ -108,6 +108,11 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)  # RAG_ADMIN_PASSWORD
     auth: str | None = field(default=None, repr=False)  # RAG_AUTH=user:password (Gradio login)
     api_key: str | None = field(default=None, repr=False)  # RAG_API_KEY: bearer token for /v1
+    # Vector store (rag/stores): faiss (embedded default) | milvus (RAG_MILVUS_URI: a local *.db file
+    # for Milvus Lite, or http://host:19530 for a server; RAG_MILVUS_TOKEN when it needs one).
+    vector_store: str = "faiss"
+    milvus_uri: str = ""
+    milvus_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         if self.fusion not in ("rrf", "dense", "bm25"):
@@ -118,6 +123,13 @@ class Settings:
             raise ConfigError(
                 "RAG_LLM=openai needs OPENAI_API_KEY and RAG_LLM_MODEL "
                 "(and OPENAI_BASE_URL for a provider other than OpenAI)"
+            )
+        if self.vector_store not in ("faiss", "milvus"):
+            raise ConfigError(f"RAG_VECTOR_STORE={self.vector_store!r} 不可用：请设为 faiss 或 milvus。")
+        if self.vector_store == "milvus" and not self.milvus_uri:
+            raise ConfigError(
+                "RAG_VECTOR_STORE=milvus 需要 RAG_MILVUS_URI：本地文件（如 ~/rag/milvus.db，Milvus Lite）"
+                "或服务地址（如 http://localhost:19530）。"
             )
         if not 1 <= self.top_k <= 50:
             raise ConfigError(f"RAG_TOP_K={self.top_k} must be between 1 and 50")
@@ -172,4 +184,7 @@ class Settings:
             refuse_check=(env.get("RAG_REFUSE_CHECK") or "1").lower() not in ("0", "false", "no", "off"),
             llm_mode=mode,
             llm=llm,
+            vector_store=(env.get("RAG_VECTOR_STORE") or "faiss").strip().lower(),
+            milvus_uri=env.get("RAG_MILVUS_URI") or "",
+            milvus_token=env.get("RAG_MILVUS_TOKEN") or "",
         )

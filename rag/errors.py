@@ -43,6 +43,14 @@ class QuestionError(RagError, ValueError):
     """The question is empty or unusable. Also a ValueError, as callers expect."""
 
 
+class IndexWriteError(RagError):
+    """The index directory cannot be written (permissions, read-only disk, not a directory)."""
+
+
+class StoreError(RagError):
+    """The vector store cannot be used: unreachable server, missing extra, incompatible collection."""
+
+
 class PermissionDenied(RagError):
     """A change to a knowledge base was refused: no administrator, or changes are disabled."""
 

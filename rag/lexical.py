@@ -37,8 +37,67 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def bm25_idf(n: int, df):
+    """Okapi BM25 idf with the +1 that keeps it positive (Lucene's form); ``df`` may be an array."""
+    return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+class TermStats:
+    """Document frequencies of the lexical terms of a set of texts: what ``idf`` needs, no more.
+
+    Stores that rank lexically with their own analyzer (Milvus: jieba) keep these beside
+    their collection, so the answer judge weighs terms exactly as with the in-process BM25.
+    """
+
+    FILES = ("lexical_df.npy", "lexical_vocab.json")
+
+    def __init__(self, vocab: dict[str, int], df: np.ndarray, n: int) -> None:
+        self.vocab = vocab
+        self.df = df
+        self.n = n
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> "TermStats":
+        vocab: dict[str, int] = {}
+        counts: list[int] = []
+        for text in texts:
+            for tok in set(tokenize(text)):
+                j = vocab.setdefault(tok, len(vocab))
+                if j == len(counts):
+                    counts.append(0)
+                counts[j] += 1
+        return cls(vocab, np.asarray(counts, dtype=np.int64), len(texts))
+
+    def idf(self, term: str) -> float:
+        j = self.vocab.get(term)
+        if j is None:
+            return 0.0
+        return float(bm25_idf(self.n, float(self.df[j])))
+
+    def save(self, directory: Path) -> list[str]:
+        np.save(directory / self.FILES[0], self.df, allow_pickle=False)
+        meta = {"tokenizer": TOKENIZER_ID, "n": self.n, "vocab": sorted(self.vocab, key=self.vocab.__getitem__)}
+        (directory / self.FILES[1]).write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        return list(self.FILES)
+
+    @classmethod
+    def load(cls, directory: Path) -> "TermStats":
+        meta = json.loads((directory / cls.FILES[1]).read_text("utf-8"))
+        if meta.get("tokenizer") != TOKENIZER_ID:
+            raise ValueError(f"term statistics use tokenizer {meta.get('tokenizer')!r}, expected {TOKENIZER_ID!r}")
+        df = np.load(directory / cls.FILES[0], allow_pickle=False)
+        vocab = {t: i for i, t in enumerate(meta["vocab"])}
+        if len(df) != len(vocab):
+            raise ValueError("term statistics vocabulary does not match its counts")
+        return cls(vocab, df, int(meta["n"]))
+
+
 class BM25Index:
     """BM25 (k1, b) over a fixed set of texts, persisted as a sparse matrix plus vocabulary."""
+
+    # k1 = 1.2, b = 0.75: the defaults of Robertson & Zaragoza (2009) and of Lucene.
+    K1 = 1.2
+    B = 0.75
 
     def __init__(self, weights: sparse.csc_matrix, vocab: dict[str, int], k1: float, b: float) -> None:
         self.weights = weights  # (n_texts, n_terms), csc for fast column slicing
@@ -51,7 +110,7 @@ class BM25Index:
         return self.weights.shape[0]
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> "BM25Index":
+    def build(cls, texts: Sequence[str], k1: float = K1, b: float = B) -> "BM25Index":
         vocab: dict[str, int] = {}
         rows, cols, tfs = [], [], []
         lengths = np.zeros(len(texts), dtype=np.float32)
@@ -70,7 +129,7 @@ class BM25Index:
         rows_a = np.asarray(rows, dtype=np.int64)
         cols_a = np.asarray(cols, dtype=np.int64)
         df = np.bincount(cols_a, minlength=len(vocab)).astype(np.float32)
-        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        idf = bm25_idf(n, df)
         avgdl = float(lengths.mean()) if n else 1.0
         norm = k1 * (1 - b + b * lengths[rows_a] / max(avgdl, 1e-9))
         w = idf[cols_a] * tf * (k1 + 1) / (tf + norm)
@@ -84,7 +143,7 @@ class BM25Index:
             return 0.0
         n = self.size
         df = self.weights.indptr[j + 1] - self.weights.indptr[j]
-        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return float(bm25_idf(n, df))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every text for ``query`` (a term repeated in the query counts once)."""

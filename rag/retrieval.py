@@ -1,13 +1,20 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) rankings fused by reciprocal rank."""
+"""Hybrid retrieval: the store's dense and lexical rankings fused by reciprocal rank.
+
+The fusion runs where the store runs it (in Python for FAISS + BM25, in Milvus with
+``RRFRanker(60)``); this module embeds the query, asks the index and builds Passages.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Protocol
 
+import numpy as np
+
 from .embedding import Embedder
 from .index import Index
 from .schema import Passage
+from .stores import CANDIDATES, FUSIONS, RRF_K
 
 
 class Retriever(Protocol):
@@ -15,62 +22,43 @@ class Retriever(Protocol):
 
 
 class HybridRetriever:
-    """Fuses the dense and the BM25 ranking with reciprocal rank fusion (RRF).
-
-    ``fusion`` selects ``"rrf"`` (both), ``"dense"`` or ``"bm25"`` alone; the
-    choice and ``rrf_k`` were made with ``rag eval --compare``.
-    """
+    """``fusion`` selects ``"rrf"`` (dense + BM25), ``"dense"`` or ``"bm25"`` alone; the
+    choice and the RRF constant were made with ``rag eval --compare``."""
 
     def __init__(
-        self, index: Index, embedder: Embedder, *, fusion: str = "rrf", rrf_k: int = 60,
-        candidates: int = 50, dense_weight: float = 1.0, lexical_weight: float = 1.0,
+        self, index: Index, embedder: Embedder, *, fusion: str = "rrf", rrf_k: int = RRF_K,
+        candidates: int = CANDIDATES,
     ) -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}")
         self.index = index
         self.embedder = embedder
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.candidates = candidates
-        self.dense_weight = dense_weight
-        self.lexical_weight = lexical_weight
 
     def retrieve(self, question: str, top_k: int = 5, timings: dict | None = None) -> list[Passage]:
         """The ``top_k`` best passages; ``timings`` (if given) gets ms for "embed" and "search"."""
         t0 = time.perf_counter()
-        dense: dict[int, float] = {}
-        dense_rank: dict[int, int] = {}
-        if self.fusion in ("rrf", "dense"):
-            qv = self.embedder.embed([question], query=True)[0]
-            t1 = time.perf_counter()
-            ids, scores = self.index.search_dense(qv, self.candidates)
-            for rank, (i, s) in enumerate(zip(ids.tolist(), scores.tolist())):
-                dense[i], dense_rank[i] = s, rank
-        else:
-            t1 = time.perf_counter()
-        lexical: dict[int, float] = {}
-        lexical_rank: dict[int, int] = {}
-        if self.fusion in ("rrf", "bm25"):
-            ids, scores = self.index.bm25.search(question, self.candidates)
-            for rank, (i, s) in enumerate(zip(ids.tolist(), scores.tolist())):
-                lexical[i], lexical_rank[i] = s, rank
-
-        fused: dict[int, float] = {}
-        for i, r in dense_rank.items():
-            fused[i] = fused.get(i, 0.0) + self.dense_weight / (self.rrf_k + r + 1)
-        for i, r in lexical_rank.items():
-            fused[i] = fused.get(i, 0.0) + self.lexical_weight / (self.rrf_k + r + 1)
-        order = sorted(fused, key=lambda i: (-fused[i], i))[:top_k]
+        qv = self.embedder.embed([question], query=True)[0] if self.fusion != "bm25" else None
+        t1 = time.perf_counter()
+        hits = self.index.store.search(question, qv, top_k, fusion=self.fusion, candidates=self.candidates)
         t2 = time.perf_counter()
         if timings is not None:
             timings["embed"] = (t1 - t0) * 1000
             timings["search"] = (t2 - t1) * 1000
-
         passages = []
-        for i in order:
-            c = self.index.chunks[i]
+        for h in hits:
+            c = self.index.chunk(h.chunk_id)
+            if c is None:  # the store moved ahead of this snapshot (a build is switching): skip
+                continue
+            dense = h.dense_score
+            if dense is None and qv is not None and self.fusion == "rrf" and self.index.store.kind != "faiss":
+                dense = float(np.dot(self.index.chunk_vector(h.chunk_id), qv))
             doc = self.index.documents[c.doc_id]
             passages.append(Passage(
-                text=c.text, source=c.source, title=c.title, score=fused[i], start=c.start,
+                text=c.text, source=c.source, title=c.title, score=h.score, start=c.start,
                 end=c.end, chunk_id=c.chunk_id, doc_id=c.doc_id, publication=doc.publication,
-                dense_score=dense.get(i), lexical_score=lexical.get(i),
+                dense_score=dense, lexical_score=h.lexical_score,
             ))
         return passages

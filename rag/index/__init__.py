@@ -1,0 +1,28 @@
+"""The persisted index: snapshots of documents, chunks, vectors and sentence vectors, plus a vector store.
+
+- ``snapshots``: the ``CURRENT`` pointer and snapshot directories (the only reader/writer of CURRENT);
+- ``manifest``: what a snapshot was built from, checksums, compatibility checks;
+- ``vectors``: what gets embedded and the embedding cache keyed on exactly that text + model;
+- ``build``: the build as named steps (discover → load → chunk → embed → sentences → write → switch);
+- ``live``: the loaded ``Index`` the answer pipeline reads (search, ``idf``, ``sentence_vectors``, …).
+
+The search engine behind a snapshot is a ``rag.stores`` backend (FAISS by default, Milvus by setting).
+"""
+
+from ..stores.faiss_store import HNSW_EF_SEARCH, HNSW_M, HNSW_THRESHOLD, make_faiss_index
+from .build import STEPS, Build, BuildProgress, BuildReport, build_index
+from .live import Index, load_index
+from .manifest import FORMAT_VERSION, FileEntry, Manifest, check_compatible, loader_id, read_manifest
+from .snapshots import (
+    build_lock, clean_leftovers, copy_live_snapshot, current_snapshot, ensure_writable, has_index,
+    live_snapshot_name,
+)
+from .vectors import MIN_SENTENCE_CHARS, VectorCache, chunk_sentences, embedding_text, vector_key
+
+__all__ = [
+    "Build", "BuildProgress", "BuildReport", "FORMAT_VERSION", "FileEntry", "HNSW_EF_SEARCH", "HNSW_M",
+    "HNSW_THRESHOLD", "Index", "MIN_SENTENCE_CHARS", "Manifest", "STEPS", "VectorCache", "build_index",
+    "build_lock", "check_compatible", "chunk_sentences", "clean_leftovers", "copy_live_snapshot",
+    "current_snapshot", "embedding_text", "ensure_writable", "has_index", "live_snapshot_name", "load_index",
+    "loader_id", "make_faiss_index", "read_manifest", "vector_key",
+]

@@ -23,17 +23,11 @@ from .rewriting import KeyTermRewriter, LLMRewriter, Rewriter
 
 @dataclass
 class Resources:
-    """What generators may use: the live index (idf, stored sentence vectors) and the embedder."""
+    """What the judge and the generators use: the live index (idf, stored sentence vectors)
+    and the embedder (the e5 model the index was built with; loaded on first use)."""
 
     index: Any = None
     embedder: Any = None
-
-    def idf(self, term: str) -> float:
-        """BM25 idf of a lexical term (``index.idf``; older indexes: ``index.bm25.idf``)."""
-        if self.index is None:
-            return 1.0
-        fn = getattr(self.index, "idf", None) or self.index.bm25.idf
-        return fn(term)
 
 
 @dataclass
@@ -58,10 +52,10 @@ def register(name: str) -> Callable[[StrategyFactory], StrategyFactory]:
 
 
 def extractive_generator(settings: Settings, resources: Resources) -> Generator:
-    """The extractive generator over ``resources`` (idf from the index)."""
-    from .extractive_legacy import LegacyExtractiveGenerator
+    """The extractive generator over ``resources`` (idf and stored sentence vectors from the index)."""
+    from .extractive import ExtractiveGenerator
 
-    return LegacyExtractiveGenerator(resources.idf if resources.index is not None else None)
+    return ExtractiveGenerator(resources.index, resources.embedder)
 
 
 @register("extractive")

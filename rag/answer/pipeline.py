@@ -36,26 +36,21 @@ from ..errors import LLMError
 from ..schema import Answer, Passage
 from .base import GenerationFailure, Generator, Judge, Verdict, final_answer
 from .citations import check_citations
+from .extractive import REFUSAL_TEXT, refusal
 from .generators import Resources, Strategy, make_strategy
 from .rewriting import History, Rewrite, normalize_history
 from .validation import validate_question, validate_top_k
 
-REFUSAL_TEXT = "抱歉，现有文章中没有找到能回答这个问题的内容。"
 FALLBACK_NOTE = "{failure}。已改用抽取式回答。"
 # Separates a broken-off stream from the fallback answer that replaces it.
 STREAM_BREAK = "\n\n"
 
 GATE_PASS, GATE_REFUSE, GATE_OFF = "pass", "refuse", ""
+__all__ = ["AnswerPipeline", "REFUSAL_TEXT", "build_pipeline", "gate", "make_judge"]
 
 
 class Retriever(Protocol):
     def retrieve(self, question: str, top_k: int = 5) -> list[Passage]: ...
-
-
-def refusal(query: str, passages: list[Passage], reason: str, mode: str) -> Answer:
-    """The answer when the articles do not hold one: clear, with the reason, no citations."""
-    text = REFUSAL_TEXT + (f"（{reason}）" if reason else "")
-    return Answer(text=text, refused=True, mode=mode, query=query, passages=list(passages))
 
 
 def gate(generator: Generator, verdict: Verdict | None) -> str:
@@ -115,7 +110,7 @@ class AnswerPipeline:
         while True:
             decision = gate(generator, verdict)
             if decision == GATE_REFUSE:
-                answer = refusal(query, passages, verdict.reason, generator.mode)
+                answer = refusal(query, passages, verdict.reason, mode=generator.mode)
                 yield answer.text
                 break
             pieces = 0
@@ -166,14 +161,22 @@ def make_judge(settings: Settings, resources: Resources) -> Judge | None:
     """The judge step (None when RAG_REFUSE_CHECK=0)."""
     if not settings.refuse_check:
         return None
-    from .extractive_legacy import LegacyJudge
+    from .judge import EvidenceJudge
 
-    return LegacyJudge(resources.idf if resources.index is not None else None)
+    return EvidenceJudge(resources.index, resources.embedder)
 
 
 def build_pipeline(settings: Settings, retriever: Retriever, *, index=None, embedder=None
                    ) -> AnswerPipeline:
-    """The pipeline for ``settings``: strategy and judge chosen here, once."""
+    """The pipeline for ``settings``: strategy and judge chosen here, once.
+
+    ``index`` (optional) lends IDF weights and stored sentence vectors; ``embedder``
+    defaults to the model named by ``settings.embed_model`` (loaded on first use).
+    """
+    if embedder is None:
+        from ..embedding import make_embedder
+
+        embedder = make_embedder(settings.embed_model)
     resources = Resources(index=index, embedder=embedder)
     return AnswerPipeline(retriever, make_strategy(settings, resources),
                           make_judge(settings, resources), top_k=settings.top_k)

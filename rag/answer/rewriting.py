@@ -17,6 +17,7 @@ from typing import Any, Iterable, Protocol
 
 from ..errors import LLMError
 from ..text import MARK_RE, UNSUPPORTED_MARK
+from .analysis import extract_terms
 from .prompts import defang
 
 HISTORY_TURNS = 3  # turns of history the rewrite prompt sees
@@ -76,8 +77,6 @@ _NON_CONTENT_RE = re.compile(r"[\s？?。！!，,、：:；;“”\"'（）()]")
 
 
 def _terms(text: str) -> list[str]:
-    from ..answering import extract_terms
-
     return extract_terms(text)
 
 

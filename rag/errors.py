@@ -61,3 +61,7 @@ class KnowledgeBaseError(RagError):
 
 class UploadError(RagError):
     """An uploaded file was refused; the message says why and what to do."""
+
+
+class EvalOutputError(RagError):
+    """`rag eval` cannot write its report where it was asked (a directory, a missing or read-only place)."""

@@ -30,7 +30,9 @@ def main() -> None:
     parser.add_argument("--questions", default="eval/questions.jsonl")
     args = parser.parse_args()
 
-    rag.index.embedding_text = lambda chunk: chunk.text  # the variant under test
+    import rag.index.build
+
+    rag.index.build.embedding_text = lambda chunk: chunk.text  # the variant under test (build step)
     assistant = Assistant(Settings.from_env().replace(index_dir=Path(args.index_dir)))
     assistant.build_index()
     questions = select_split(load_questions(args.questions), args.split)

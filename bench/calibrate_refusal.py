@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
 
     assistant = Assistant(Settings.from_env())
-    idf = assistant.index.bm25.idf
+    idf = assistant.index.idf
     questions = select_split(load_questions(args.questions), args.split)
     retrieved = [(q, assistant.retrieve(q.question, top_k=5)) for q in questions]
     rows = []

@@ -132,7 +132,9 @@ class KnowledgeBase:
         return health
 
     def has_index(self) -> bool:
-        return (self.index_dir / "CURRENT").is_file()
+        from ..index import has_index
+
+        return has_index(self.index_dir)
 
     def articles(self) -> list[dict]:
         """The indexed articles (empty when the index is missing or unusable)."""
@@ -259,10 +261,9 @@ class KnowledgeBase:
     # -- internals
 
     def _pointer(self) -> str:
-        try:
-            return (self.index_dir / "CURRENT").read_text("utf-8").strip()
-        except OSError:
-            return ""
+        from ..index import live_snapshot_name
+
+        return live_snapshot_name(self.index_dir) or ""
 
     def _swap(self, report: dict) -> None:
         fresh = self._make_assistants()

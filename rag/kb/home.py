@@ -98,14 +98,10 @@ def _copy_seed(tmp: Path) -> str:
             if path.is_file() and not path.name.startswith("."):
                 shutil.copy2(path, tmp / "corpus" / path.name)
         copied.append(str(SEED_CORPUS))
-    pointer = SEED_INDEX / "CURRENT"
-    if pointer.is_file():
-        name = pointer.read_text("utf-8").strip()
-        snap = SEED_INDEX / name
-        if name and "/" not in name and snap.is_dir():
-            shutil.copytree(snap, tmp / "index" / name)
-            shutil.copy2(pointer, tmp / "index" / "CURRENT")
-            copied.append(str(snap))
+    from ..index import copy_live_snapshot, live_snapshot_name
+
+    if copy_live_snapshot(SEED_INDEX, tmp / "index"):
+        copied.append(str(SEED_INDEX / (live_snapshot_name(SEED_INDEX) or "")))
     return ", ".join(copied)
 
 

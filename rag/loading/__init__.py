@@ -56,7 +56,11 @@ def fingerprint() -> str:
     Any change to how files are read, cleaned or split changes it, so an index
     built by other loading code is recognised as stale (the index manifest uses it).
     """
-    package_dir = Path(__file__).resolve().parent
+    return source_hash(Path(__file__).resolve().parent)
+
+
+def source_hash(package_dir: Path) -> str:
+    """16 hex digits of SHA-256 over every ``*.py`` file under ``package_dir`` (path and bytes)."""
     h = hashlib.sha256()
     for module in sorted(package_dir.rglob("*.py")):
         h.update(module.relative_to(package_dir).as_posix().encode("utf-8"))

@@ -48,6 +48,7 @@ _META_RE = re.compile(
     rf"^[\s（(【\[]*(?:{_DATE_ONLY}\s*)?(?:{_META_KEY})\s*[：:]|^(?:文\s*[/／|｜]|本报记者|记者\s|通讯员\s)"
 )
 _DATE_LINE_RE = re.compile(rf"^{_DATE_ONLY}$")
+_NAME_DATE_RE = re.compile(rf"(?<=[\u4e00-\u9fff])\s*(?={_DATE_ONLY})")
 _SOURCE_VALUE_RE = re.compile(
     rf"(?:来\s*源|稿\s*源|出\s*处)\s*[：:]\s*(\S.*?)\s*(?=\s(?:{_META_KEY})\s*[：:]|[）)】\]]?\s*$)"
 )
@@ -157,13 +158,28 @@ def _source_value(line: str) -> str:
 # ----------------------------------------------------------------------------- 来源 at the end
 
 
+def _meta_publication(lines: list[str]) -> str:
+    """The publication string of author/date lines: "作者：林晓禾 2024年3月5日"."""
+    text = re.sub(r"\s+", " ", " ".join(lines)).strip()
+    return _NAME_DATE_RE.sub(" ", text)
+
+
+def _trailing_meta(lines: list[str]) -> list[str]:
+    """Author/date lines closing an article ("作者：… 日期" at the end), not author notes."""
+    k = len(lines)
+    while k > 1 and _meta_or_date(lines[k - 1]) and not _AUTHOR_NOTE_RE.match(lines[k - 1]):
+        k -= 1
+    return lines[k:] if _has_sentence(lines[:k]) else []
+
+
 def _footer_segments(lines: list[str]) -> list[_Segment]:
     segments: list[_Segment] = []
     cur: list[str] = []
     for i, line in enumerate(lines):
         m = _SOURCE_RE.match(line) or _CREDIT_SOURCE_RE.match(line)
-        if m:
-            segments.append(_Segment(cur, _fix_spaces(m.group(1)).strip()))
+        value = _source_value(line) if is_meta(line) else ""
+        if m or value:
+            segments.append(_Segment(cur, value or _fix_spaces(m.group(1)).strip()))
             cur = []
             continue
         cur.append(line)
@@ -173,6 +189,9 @@ def _footer_segments(lines: list[str]) -> list[_Segment]:
             cur = []
     if cur:
         segments.append(_Segment(cur))
+    for seg in segments:
+        if not seg.publication:
+            seg.publication = _meta_publication(_trailing_meta(seg.lines))
     return segments
 
 
@@ -236,7 +255,7 @@ def _header_segments(lines: list[str]) -> list[_Segment]:
                 continue
             body.append(line)
         if not publication and kept_meta:
-            publication = _fix_spaces(" ".join(kept_meta))
+            publication = _meta_publication(kept_meta)
         segment_lines = preamble + lines[t:m] + kept_meta + body
         segments.append(_Segment(segment_lines, publication, (len(preamble), m - t)))
     return segments

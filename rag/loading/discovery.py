@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import LoadError
-from .formats import SUPPORTED_SUFFIXES
+from .formats import suffixes
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _walk(folder: Path, out: Discovery) -> None:
                     log.warning("跳过 %s：符号链接指向知识库文件夹之外（%s）", path, target)
                     out.skipped.append(Skipped(path, f"符号链接指向文件夹之外（{target}），已跳过"))
                     continue
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            if path.suffix.lower() not in suffixes():
                 what = path.suffix or "无扩展名"
                 out.skipped.append(Skipped(path, f"不支持的文件类型（{what}），已跳过"))
                 continue

@@ -11,7 +11,7 @@ import zipfile
 
 from ..errors import LoadError
 from .decoding import decode_bytes, label
-from .formats import SUPPORTED_SUFFIXES, format_for, formats, suffix_for_kind
+from .formats import format_for, formats, suffix_for_kind, suffixes
 from .formats.html import looks_html
 
 # Signatures of common binary files people drop into a folder by mistake.
@@ -35,7 +35,7 @@ _MAGIC: list[tuple[bytes, str]] = [
 
 
 def supported_list() -> str:
-    return " ".join(sorted(SUPPORTED_SUFFIXES))
+    return " ".join(sorted(suffixes()))
 
 
 def _zip_names(data: bytes) -> list[str] | None:

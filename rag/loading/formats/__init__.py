@@ -3,9 +3,10 @@
 A format is a small object with ``name``, ``suffixes``, ``kind`` (what the bytes
 must really be: "text", "html", "pdf", "docx", …), ``detects(data)`` (its binary
 signature; text formats answer False) and the one main method ``read(data, label)``
-returning ``Extracted`` text. Adding ``.pptx`` is one new module here that defines
-such a class and calls ``register`` — sniffing, ``SUPPORTED_SUFFIXES``, the upload
-check and folder discovery all read the registry.
+returning ``Extracted`` text. Adding ``.pptx`` is one new module in this folder that
+defines such a class and calls ``register`` (modules here are imported automatically)
+— sniffing, ``SUPPORTED_SUFFIXES``, the upload check and folder discovery all read
+the registry.
 """
 
 from __future__ import annotations
@@ -85,11 +86,20 @@ def suffix_for_kind(kind: str) -> str:
     return ""
 
 
-# The built-in formats register themselves on import.
-from . import text as _text  # noqa: E402,F401
-from . import markdown as _markdown  # noqa: E402,F401
-from . import pdf as _pdf  # noqa: E402,F401
-from . import docx as _docx  # noqa: E402,F401
-from . import html as _html  # noqa: E402,F401
+# Every module of this package registers its format on import: the built-ins first,
+# in this order (the order of SUPPORTED_SUFFIXES), then any other module found here.
+BUILT_IN = ("text", "markdown", "pdf", "docx", "html")
+
+
+def _import_all() -> None:
+    import importlib
+    import pkgutil
+
+    found = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    for name in [*BUILT_IN, *(n for n in found if n not in BUILT_IN)]:
+        importlib.import_module(f"{__name__}.{name}")
+
+
+_import_all()
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = suffixes()

@@ -68,3 +68,13 @@ def mark_sentence(sentence: str, numbers) -> str:
     if not ends_sentence(body) and body and is_word_char(body[-1]):
         body += "…"
     return body + marks(numbers)
+
+
+_MARKS_BEFORE_CLOSERS_RE = re.compile(
+    rf"([{SENTENCE_END}]+)((?:\[\d{{1,3}}\])+)([{re.escape(CLOSERS)}]+)"
+)
+
+
+def marks_after_closers(text: str) -> str:
+    """Marks between a sentence end and its closing quote go after the quote: ``。[1]”`` → ``。”[1]``."""
+    return _MARKS_BEFORE_CLOSERS_RE.sub(lambda m: m.group(1) + m.group(3) + m.group(2), text)

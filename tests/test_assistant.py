@@ -35,6 +35,20 @@ def test_empty_questions_raise_value_error(small_assistant, bad):
         small_assistant.retrieve(bad)
 
 
+def test_top_k_defaults_to_the_setting_and_bad_values_say_what_is_allowed(small_settings, small_index_dir):
+    assistant = Assistant(small_settings.replace(index_dir=small_index_dir, top_k=3))
+    assert len(assistant.answer("科技金融体制有哪些结构性短板？").passages) == 3  # RAG_TOP_K
+    assert len(assistant.retrieve("科技金融体制有哪些结构性短板？")) == 3
+    assert len(assistant.answer("科技金融体制有哪些结构性短板？", top_k=2).passages) == 2
+    for bad in (-1, 0, 51, "5", 2.5):
+        with pytest.raises(QuestionError, match="top_k"):
+            assistant.answer("科技金融体制有哪些结构性短板？", top_k=bad)
+        with pytest.raises(QuestionError, match="top_k"):
+            assistant.stream_answer("科技金融体制有哪些结构性短板？", top_k=bad)
+        with pytest.raises(QuestionError, match="top_k"):
+            assistant.retrieve("科技金融体制有哪些结构性短板？", top_k=bad)
+
+
 def test_huge_question_is_truncated_and_said(small_assistant):
     a = small_assistant.answer("科技金融体制" * 1000)
     assert any("过长" in w for w in a.warnings)
@@ -49,7 +63,7 @@ def test_missing_index_says_how_to_build(tmp_path, small_settings):
 def test_constructing_is_cheap(small_settings, tmp_path):
     # nothing is loaded until the first question: a missing index does not fail construction
     assistant = Assistant(small_settings.replace(index_dir=tmp_path / "none"))
-    assert assistant._index is None and assistant._retriever is None and assistant._chain is None
+    assert assistant._index is None and assistant._retriever is None and assistant._pipeline is None
     with pytest.raises(IndexNotFoundError):
         assistant.retrieve("科技金融")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rag.chunking import chunk_document
-from rag.citations import (
+from rag.answer.citations import (
     ATTACH_THRESHOLD,
     SUPPORT_THRESHOLD,
     UNSUPPORTED_MARK,
@@ -259,6 +259,27 @@ def test_citations_keep_only_cited_passages_renumbered_by_first_mention(passages
 def test_mark_before_the_full_stop_stays_with_its_sentence(passages):
     checked = check_citations("会议在北京举行[1]。社会消费品零售总额达38.5万亿元[2]。", passages)
     assert checked.text == "会议在北京举行。[1]社会消费品零售总额达38.5万亿元。[2]"
+
+
+LOCKERS = "智能快递柜已在社区普及，覆盖全市80%的小区。"
+
+
+def test_a_mark_inside_a_word_moves_to_the_end_of_its_sentence():
+    lockers = passage(LOCKERS, 1)
+    # An extractive answer made of a sentence cut at a line break and its continuation,
+    # or a model that cites mid-sentence: the mark never stays inside 「智能快递柜」.
+    for text in ("智能快递[1]柜已在社区普及，覆盖全市80%的小区。[1]",
+                 "智能快递[1]柜已在社区普及[1]，覆盖全市80%的小区。",
+                 "智能快递柜已在社区普及，覆盖全市80%的小区[1]。"):
+        checked = check_citations(text, [lockers])
+        assert checked.text == LOCKERS + "[1]", text
+        assert checked.citations == [lockers] and checked.warnings == []
+
+
+def test_marks_go_after_the_closing_quote_wherever_the_writer_put_them(passages):
+    quoted = passage("“会议在北京举行。”", 1)
+    for text in ("“会议在北京举行[1]。”", "“会议在北京举行。[1]”", "“会议在北京举行。”[1]"):
+        assert check_citations(text, [quoted]).text == "“会议在北京举行。”[1]", text
 
 
 def test_sentence_citing_the_wrong_passage_is_marked_and_reported(passages):

@@ -18,7 +18,6 @@ import pytest
 from _openai_server import TEST_KEY, OpenAIServer, Reply, Request, openai_server  # noqa: F401
 from rag.answer.pipeline import REFUSAL_TEXT, build_pipeline
 from rag.answer.prompts import format_passages
-from rag.answer.rewriting import carry_terms, is_elliptical, normalize_history
 from rag.chunking import chunk_document, split_sentences
 from rag.text import UNSUPPORTED_MARK
 from rag.config import ChunkSettings, LLMSettings, Settings
@@ -311,25 +310,6 @@ def test_extractive_follow_up_carries_the_previous_key_terms(retriever):
     assert complete.query == "中央经济工作会议在哪里举行？" and "北京" in complete.text
 
 
-def test_elliptical_questions_are_recognised():
-    assert is_elliptical("那它的规模呢？")
-    assert is_elliptical("其增长率是多少？")
-    assert is_elliptical("规模呢？")
-    assert not is_elliptical("中央经济工作会议在哪里举行？")
-    assert not is_elliptical("其他城市的数字经济占GDP比重是多少？")  # 其他 is no pronoun
-    assert carry_terms("那它的规模呢？", "海尔资本投资了哪些项目？").startswith("海尔")
-    assert carry_terms("中央经济工作会议在哪里举行？", CLOUD) == "中央经济工作会议在哪里举行？"
-
-
-def test_history_normalisation():
-    assert normalize_history(None) == []
-    assert normalize_history([("问", "答"), ["问2", None]]) == [("问", "答"), ("问2", "")]
-    assert normalize_history([
-        {"role": "user", "content": "问"}, {"role": "assistant", "content": "答"},
-        {"role": "user", "content": {"path": "x.png"}}, {"role": "user", "content": "再问"},
-    ]) == [("问", "答"), ("再问", "")]
-
-
 # --- extractive mode has the same interface ----------------------------------------
 
 def test_extractive_mode_streams_pieces_then_the_answer(retriever):
@@ -428,3 +408,69 @@ def test_assistant_answers_and_streams_through_the_llm(openai_server, small_sett
     assert "".join(items[:-1]) == final.text and final.mode == "llm"
     assert openai_server.chat_requests[-1].body["stream"] is True
     assert f"问题：{CLOUD}" in openai_server.chat_requests[-1].message_text("user")
+
+
+# --- one pipeline: each step once, the gate recorded ----------------------------
+
+def test_the_gate_is_recorded_in_the_answer(retriever):
+    pipeline = build_pipeline(Settings(), retriever)
+    answered = pipeline.invoke(CLOUD)
+    assert answered.gate == "pass" and not answered.refused
+    unchecked = build_pipeline(Settings(refuse_check=False), retriever).invoke(CLOUD)
+    assert unchecked.gate == "" and unchecked.citations
+
+
+def test_in_llm_mode_a_near_miss_question_goes_to_the_model(openai_server, retriever):
+    # On the articles' subject (the city brain) but asking for a detail they never give:
+    # the model decides, and its "not in the passages" is the refusal.
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
+    openai_server.script(Reply("资料中没有找到这个问题的答案。"))
+    answer = pipeline.invoke("崂山区的城市云脑一共花了多少钱建设？")
+    assert len(openai_server.chat_requests) == 1
+    assert answer.gate == "pass" and answer.refused and answer.mode == "llm"
+
+
+def test_a_self_contained_question_after_history_is_not_sent_to_the_rewriter(openai_server, retriever):
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
+    openai_server.script(Reply("会议在北京举行。[1]"))
+    answer = pipeline.invoke("中央经济工作会议在哪里举行？", history=HISTORY)
+    [request] = openai_server.chat_requests  # the answer only: no rewrite request
+    assert "问题：中央经济工作会议在哪里举行？" in request.message_text("user")
+    assert answer.query == "中央经济工作会议在哪里举行？"
+
+
+def test_top_k_comes_from_the_settings_and_is_checked_before_retrieval(retriever):
+    pipeline = build_pipeline(Settings(top_k=3), retriever)
+    assert len(pipeline.invoke(CLOUD).passages) == 3
+    assert len(pipeline.invoke(CLOUD, top_k=2).passages) == 2
+    retriever.queries.clear()
+    for bad in (-1, 0, 51, "5", 1.5, True):
+        with pytest.raises(QuestionError, match="top_k"):
+            pipeline.invoke(CLOUD, top_k=bad)
+        with pytest.raises(QuestionError, match="top_k"):
+            pipeline.stream(CLOUD, top_k=bad)  # at the call, before any piece
+    assert retriever.queries == []
+
+
+@pytest.mark.parametrize("question", ["？？！", "😀😀😀", "\x1b[31m\x07", "问\udce5题"])
+def test_bad_questions_never_reach_retrieval_or_the_model(openai_server, retriever, question):
+    pipeline = build_pipeline(llm_settings(openai_server), retriever)
+    with pytest.raises(QuestionError, match="请输入"):
+        pipeline.invoke(question)
+    assert retriever.queries == [] and openai_server.requests == []
+
+
+def test_the_strategy_is_chosen_once_by_name(openai_server, retriever):
+    from rag.answer.extractive import ExtractiveGenerator
+    from rag.answer.generators import STRATEGIES
+    from rag.answer.llm_generator import LLMGenerator
+    from rag.answer.rewriting import KeyTermRewriter, LLMRewriter
+
+    assert set(STRATEGIES) >= {"extractive", "openai"}
+    extractive = build_pipeline(Settings(), retriever).strategy
+    assert isinstance(extractive.generator, ExtractiveGenerator) and extractive.fallback is None
+    assert isinstance(extractive.rewriter, KeyTermRewriter)
+    llm = build_pipeline(llm_settings(openai_server), retriever).strategy
+    assert isinstance(llm.generator, LLMGenerator) and isinstance(llm.fallback, ExtractiveGenerator)
+    assert isinstance(llm.rewriter, LLMRewriter)
+    assert openai_server.requests == []  # building calls nothing

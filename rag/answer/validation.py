@@ -6,6 +6,7 @@ type instead, because the CLI and the chat page show them to people as they are.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from ..errors import QuestionError
@@ -17,6 +18,9 @@ MAX_QUESTION_CHARS = 2000
 # default) is ~15,000 characters, about the most an answer prompt should carry.
 MIN_TOP_K = 1
 MAX_TOP_K = 50
+
+# Terminal escape sequences (colours, cursor moves) pasted along with a question.
+_ANSI_RE = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
 _HINT = "请输入一个关于文章内容的问题，例如：中央经济工作会议在哪里举行？"
 
@@ -44,7 +48,7 @@ def validate_question(question: object) -> tuple[str, list[str]]:
     # meaning in a question; line breaks and tabs become spaces.
     cleaned = "".join(
         " " if ch in "\t\n\r\x0b\x0c" else ch
-        for ch in question
+        for ch in _ANSI_RE.sub("", question)
         if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\t\n\r\x0b\x0c"
     )
     text = " ".join(cleaned.split())

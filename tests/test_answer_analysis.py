@@ -1,0 +1,72 @@
+import pytest
+
+from rag.answer.analysis import (
+    QuestionAnalysis, analyze, answer_type, carries_number, expected_unit, extract_terms, is_crosslingual,
+    named_entities,
+)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("中央经济工作会议在哪里举行？", "place"),
+    ("百奥赛图的小鼠卖到了多少个国家？", "number"),
+    ("东方金诚成立于哪一年？", "date"),
+    ("为什么要扩大内需？", "why"),
+    ("证监会提出的“三个突出”分别是什么？", "list"),
+    ("什么是AI幻觉？", "definition"),
+    ("谁创办了百奥赛图？", "person"),
+    ("会议强调了扩大内需。", "other"),
+    ("How many countries did the company ship mice to?", "number"),
+    ("When was the conference held?", "date"),
+    ("Where was the meeting held?", "place"),
+    ("Who founded the company?", "person"),
+    ("Why does the author expect consumption to grow?", "why"),
+    ("What is AI hallucination?", "definition"),
+])
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize("question, unit", [
+    ("融资多少亿美元？", "亿"), ("覆盖了几个国家？", "个"), ("他今年多大岁数？", "岁"), ("有多少数据？", ""),
+])
+def test_expected_unit(question, unit):
+    assert expected_unit(question) == unit
+
+
+def test_a_year_is_not_a_quantity():
+    assert not carries_number("会议于2023年12月11日召开。")
+    assert carries_number("零售总额达38.5万亿元。")
+    assert carries_number("输送给全球26个国家和地区。", "个")
+    assert not carries_number("输送给全球26个国家和地区。", "元")
+
+
+def test_terms_and_entities():
+    q = "东方金诚首席宏观分析师王青认为2024年消费会怎样？"
+    terms = extract_terms(q)
+    assert "东方" in "".join(terms) and "消费" in terms
+    entities = named_entities(q)
+    assert "王青" in entities and "2024年" in entities
+
+
+def test_english_question_is_crosslingual_and_has_no_latin_entities():
+    a = analyze("How many countries did Biocytogen ship mice to?")
+    assert a.crosslingual and a.qtype == "number"
+    assert a.entities == ()  # every word of an English question is Latin: none is a name by script
+    assert "Biocytogen" in a.terms and "did" not in a.terms
+    mixed = analyze("AI幻觉是什么意思？")
+    assert not mixed.crosslingual and "AI" in mixed.entities
+    assert not is_crosslingual("什么是AI？")
+
+
+def test_slot_names_read_as_chinese():
+    assert analyze("百奥赛图2023年的营业收入是多少？").slot == "收入数字"
+    assert analyze("会议在哪里举行？").slot == "具体地点"
+    assert analyze("为什么要扩大内需？").slot == "原因"
+
+
+def test_analysis_round_trips_and_validates():
+    a = analyze("谁创办了百奥赛图？")
+    assert QuestionAnalysis.from_dict(a.to_dict()) == a
+    assert a.anchors[0] in a.entities + a.terms
+    with pytest.raises(ValueError, match="unknown answer type"):
+        QuestionAnalysis(text="x", qtype="colour")

@@ -1,0 +1,125 @@
+import numpy as np
+import pytest
+
+from rag.answer.analysis import analyze
+from rag.answer.evidence import (
+    QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
+    slot_filled,
+)
+from rag.schema import Passage
+
+DOC = (
+    "中央经济工作会议：形成消费和投资相互促进的良性循环\n"
+    "中央经济工作会议12月11日至12日在北京举行。会议提出，必须坚持深化供给侧结构性改革和着力扩大有效需求协同发力。"
+    "2023年1—10月份，中国社会消费品零售总额达38.5万亿元，同比增长6.9%。"
+    "东方金诚首席宏观分析师王青表示，2024年各部门对促消费将更加重视，因为居民消费扩张会直接刺激生产。"
+)
+DOC2 = (
+    "百奥赛图创业征途步履不停\n"
+    "百奥赛图是全球范围内第一家规模化开发靶点人源化小鼠的企业。记者问：小鼠卖到了哪里？"
+    "三四年后，百奥赛图的小鼠已经成功输送给全球26个国家和地区。"
+)
+
+
+def passage(doc, title, source="000.txt"):
+    return Passage(text=doc, source=source, title=title, score=1.0, start=0, end=len(doc), chunk_id=source)
+
+
+@pytest.fixture
+def passages():
+    return [passage(DOC, "中央经济工作会议：形成消费和投资相互促进的良性循环"),
+            passage(DOC2, "百奥赛图创业征途步履不停", "003.txt")]
+
+
+def test_slot_filled_needs_a_value_not_already_in_the_question():
+    a = analyze("2023年1—10月份社会消费品零售总额达到多少？")
+    assert slot_filled(a, "2023年1—10月份，中国社会消费品零售总额达38.5万亿元。") == (True, True)
+    # the only number is the question's own year: the slot is not filled
+    assert slot_filled(a, "2023年，消费回暖。") == (False, False)
+    d = analyze("中央经济工作会议是哪一天召开的？")
+    assert slot_filled(d, "会议12月11日至12日在北京举行。")[1]
+    assert slot_filled(d, "会议在北京举行。") == (False, False)
+    unit = analyze("百奥赛图的小鼠卖到了多少个国家？")
+    assert slot_filled(unit, "输送给全球26个国家和地区。")[1]
+    assert not slot_filled(unit, "营收增长了26%。")[0]
+
+
+def test_candidates_skip_questions_fragments_and_repeats(passages):
+    doubled = passages + [passages[1]]
+    texts = [c.text for c in candidate_sentences(doubled)]
+    assert "记者问：小鼠卖到了哪里？" not in texts  # an interviewer's question never answers
+    assert len(texts) == len(set(texts))  # overlapping chunks repeat sentences: kept once
+    assert all(len(t) >= 6 for t in texts)
+
+
+def test_linear_model_round_trips_and_checks_shapes():
+    m = LinearModel(("a", "b"), (1.0, -2.0), 0.5, (0.0, 1.0), (1.0, 2.0))
+    assert LinearModel.from_dict(m.to_dict()) == m
+    assert m.logits(np.array([1.0, 3.0]))[0] == pytest.approx(1.0 - 2.0 + 0.5)
+    assert 0 < m.probability(np.array([0.0, 0.0]))[0] < 1
+    with pytest.raises(ValueError, match="same length"):
+        LinearModel(("a",), (1.0, 2.0), 0.0, (0.0,), (1.0,))
+
+
+class StoredVectors:
+    """An index that stores passage-side vectors for some sentences (as the real index does)."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def sentence_vectors(self, texts):
+        return [self.table.get(t) for t in texts]
+
+
+class CountingEmbedder:
+    def __init__(self, inner):
+        self.inner = inner
+        self.model_id = inner.model_id + "-counted"
+        self.embedded: list[str] = []
+
+    def embed(self, texts, *, query=False, progress=None):
+        self.embedded.extend(texts)
+        return self.inner.embed(texts, query=query)
+
+
+@pytest.mark.slow
+def test_sentence_vectors_come_from_the_index_then_from_the_cache(e5_embedder):
+    texts = ["会议在北京举行。", "零售总额达38.5万亿元。", "小鼠输送给全球26个国家。"]
+    stored = e5_embedder.embed(texts[:1])
+    counting = CountingEmbedder(e5_embedder)
+    v = sentence_vectors(texts, StoredVectors({texts[0]: stored[0]}), counting)
+    assert v.shape == (3, 384)
+    assert counting.embedded == texts[1:]  # the stored one is not embedded again
+    assert np.allclose(v[0], stored[0])
+    sentence_vectors(texts, None, counting)
+    assert counting.embedded == texts[1:] + texts[:1]  # the rest come from the in-process cache
+
+
+@pytest.mark.slow
+def test_gather_evidence_ranks_the_answering_sentence_first(passages, e5_embedder):
+    ev = gather_evidence("中央经济工作会议在哪里举行？", passages, None, e5_embedder)
+    assert "在北京举行" in ev.best.text
+    assert ev.subject_found and ev.missing_entities == []
+    assert set(QUESTION_FEATURES) <= set(ev.features)
+    assert set(SENTENCE_FEATURES) <= set(ev.best.features)
+    scores = [s.score for s in ev.sentences]
+    assert scores == sorted(scores, reverse=True)
+    assert ev.to_dict()["sentences"][0]["text"] == ev.best.text
+
+
+@pytest.mark.slow
+def test_english_question_finds_the_chinese_sentence(passages, e5_embedder):
+    ev = gather_evidence("How many countries have Biocytogen's mice been shipped to?", passages, None, e5_embedder)
+    assert ev.analysis.crosslingual
+    assert "26个国家" in ev.best.text
+
+
+@pytest.mark.slow
+def test_off_corpus_question_has_no_subject(passages, e5_embedder):
+    ev = gather_evidence("红烧肉怎么做才好吃？", passages, None, e5_embedder)
+    assert not ev.subject_found
+
+
+def test_no_passages_means_no_evidence():
+    ev = gather_evidence("会议在哪里举行？", [], None, embedder=None)
+    assert ev.sentences == [] and not ev.subject_found

@@ -1,0 +1,118 @@
+import re
+
+import pytest
+
+from rag.answer.analysis import analyze
+from rag.answer.evidence import Evidence, SentenceEvidence, gather_evidence
+from rag.answer.extractive import REFUSAL_TEXT, ExtractiveGenerator, refusal, short_answer
+from rag.answer.base import Generator, final_answer
+from rag.chunking import split_sentences
+from rag.schema import Answer, Passage
+
+LIST_DOC = (
+    "证监会在会上作了部署。概括起来，就是把握“一条主线”，突出三个重点：一是突出防风险；二是突出强监管；"
+    "三是突出促高质量发展。会议还听取了其他汇报，气氛热烈。"
+)
+DEF_DOC = (
+    "这种现象在业内被称为AI幻觉。AI幻觉是指大模型生成看似合理但与事实不符的内容。它会误导使用者。"
+    "专家建议加强核查。"
+)
+NUM_DOC = "2023年1—10月份，中国社会消费品零售总额达38.5万亿元，同比增长6.9%。消费持续回暖。"
+
+
+def passage(doc, title="标题", source="a.txt", start=0):
+    return Passage(text=doc, source=source, title=title, score=1.0, start=start, end=start + len(doc),
+                   chunk_id=source + str(start), doc_id=source)
+
+
+def evidence_ranking(question, passages, order):
+    """Evidence whose ranking puts the sentences containing the strings of ``order`` first, in that order."""
+    sentences = []
+    for pi, p in enumerate(passages):
+        for si, (s, e) in enumerate(split_sentences(p.text)):
+            sentences.append(SentenceEvidence(pi, si, s, e, p.text[s:e], features={}, score=-5.0))
+    for rank, needle in enumerate(order):
+        for s in sentences:
+            if needle in s.text:
+                s.score = 5.0 - rank
+                s.features = {"slot_new": 1.0, "defines": float("是指" in s.text)}
+    sentences.sort(key=lambda s: -s.score)
+    return Evidence(analyze(question), list(passages), sentences, {}, subject_found=True)
+
+
+def cited_sentences_are_verbatim(answer):
+    for sentence, n in re.findall(r"([^\[\]：]+?)\[(\d+)\]", answer.text):
+        assert sentence.strip() in answer.citations[int(n) - 1].text
+
+
+def test_is_a_generator_that_refuses_nothing_itself():
+    g = ExtractiveGenerator()
+    assert isinstance(g, Generator) and g.mode == "extractive" and g.refuses_unanswerable
+
+
+def test_list_answer_keeps_every_item_even_when_an_item_ranks_first():
+    p = [passage(LIST_DOC)]
+    ev = evidence_ranking("“三个突出”分别是什么？", p, ["二是突出强监管"])
+    a = ExtractiveGenerator().compose(ev.analysis.text, p, ev)
+    for item in ("一是突出防风险", "二是突出强监管", "三是突出促高质量发展"):
+        assert item in a.text
+    assert "气氛热烈" not in a.text
+    cited_sentences_are_verbatim(a)
+
+
+def test_definition_answer_leads_with_the_defining_sentence():
+    p = [passage(DEF_DOC)]
+    ev = evidence_ranking("什么是AI幻觉？", p, ["被称为AI幻觉", "是指大模型"])
+    a = ExtractiveGenerator().compose(ev.analysis.text, p, ev)
+    assert "AI幻觉是指大模型生成看似合理但与事实不符的内容" in a.text
+    assert a.text.index("是指") < (a.text.index("被称为") if "被称为" in a.text else len(a.text))
+    assert "它会误导使用者" in a.text  # the definition runs on into 「它……」
+
+
+def test_number_answer_leads_with_the_short_answer_and_keeps_its_sentence():
+    p = [passage(NUM_DOC)]
+    ev = evidence_ranking("2023年前10个月社会消费品零售总额是多少？", p, ["38.5万亿元"])
+    a = ExtractiveGenerator().compose(ev.analysis.text, p, ev)
+    assert a.text.startswith("38.5万亿元：")
+    assert "中国社会消费品零售总额达38.5万亿元" in a.text and a.citations == p
+
+
+def test_short_answer_skips_values_already_in_the_question():
+    ev = evidence_ranking("2023年前10个月社会消费品零售总额是多少？", [passage(NUM_DOC)], [])
+    assert short_answer(ev, NUM_DOC) == "38.5万亿元"
+    place = evidence_ranking("会议在哪里举行？", [passage(NUM_DOC)], [])
+    assert short_answer(place, "会议12月11日在北京举行。") == "北京"
+
+
+def test_citations_number_passages_in_order_of_first_mention():
+    p = [passage(NUM_DOC, source="a.txt"), passage(DEF_DOC, source="b.txt")]
+    ev = evidence_ranking("为什么说AI幻觉有害？", p, ["它会误导使用者", "消费持续回暖"])
+    a = ExtractiveGenerator().compose(ev.analysis.text, p, ev)
+    marks = [int(n) for n in re.findall(r"\[(\d+)\]", a.text)]
+    assert sorted(set(marks)) == list(range(1, len(a.citations) + 1))
+    cited_sentences_are_verbatim(a)
+
+
+def test_stream_yields_pieces_then_the_answer():
+    p = [passage(NUM_DOC)]
+    ev = evidence_ranking("零售总额是多少？", p, ["38.5万亿元"])
+    items = list(ExtractiveGenerator().stream(ev.analysis.text, p, ev))
+    answer = final_answer(items)
+    assert isinstance(items[-1], Answer) and "".join(i for i in items if isinstance(i, str)) == answer.text
+
+
+def test_refusal_has_no_citations_and_says_why():
+    a = refusal("问题", [passage(NUM_DOC)], "文章提到了“百奥赛图”，但没有给出收入数字")
+    assert a.refused and a.citations == [] and a.text.startswith(REFUSAL_TEXT) and "收入数字" in a.text
+    empty = ExtractiveGenerator().compose("问题", [], Evidence(analyze("问题"), [], [], {}))
+    assert empty.refused
+
+
+@pytest.mark.slow
+def test_answers_from_real_evidence(e5_embedder):
+    p = [passage(NUM_DOC), passage(DEF_DOC, source="b.txt")]
+    g = ExtractiveGenerator(None, e5_embedder)
+    a = final_answer(g.stream("2023年1到10月社会消费品零售总额是多少？", p))
+    assert "38.5万亿元" in a.text and not a.refused
+    en = final_answer(g.stream("What is AI hallucination?", p))
+    assert "AI幻觉是指" in en.text

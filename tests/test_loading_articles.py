@@ -183,3 +183,12 @@ def test_text_without_a_headline_is_named_after_its_file_not_a_cut_sentence():
 def test_file_title_numbers_later_articles():
     assert file_title("a/b/报告.docx") == "报告"
     assert file_title("报告.docx", 2) == "报告（3）"
+
+
+def test_a_long_structural_title_before_a_source_line_opens_a_header_first_file():
+    long_title = "青澜湾海藻养殖合作社带动三个渔村一百二十户渔民增收致富的经验与启示及其对沿海乡村振兴的意义"
+    text = "\n".join([long_title, "来源：青澜日报", *BODY, "海湾观察站启用新型监测浮标", "来源：海湾观察",
+                      "新型监测浮标可以实时记录水温、盐度和溶解氧。"])
+    docs = split_articles(text, "u.docx", title=long_title)
+    assert [(d.title, d.publication) for d in docs] == [
+        (long_title, "青澜日报"), ("海湾观察站启用新型监测浮标", "海湾观察")]

@@ -199,20 +199,25 @@ def _footer_segments(lines: list[str]) -> list[_Segment]:
 # ----------------------------------------------------------------------------- header first
 
 
-def _first_body_line(lines: list[str]) -> int:
+def _first_body_line(lines: list[str], heads: frozenset[int]) -> int:
     for i, line in enumerate(lines):
-        if not (_headline_like(line) or _meta_or_date(line) or _is_marker(line)):
+        if not (i in heads or _headline_like(line) or _meta_or_date(line) or _is_marker(line)):
             return i
     return len(lines)
 
 
-def _header_layout(lines: list[str]) -> bool:
-    """True when a 来源/作者/日期 line comes before the first body paragraph."""
+def _header_layout(lines: list[str], heads: frozenset[int]) -> bool:
+    """True when a 来源/作者/日期 line comes before the first body paragraph.
+
+    ``heads`` are the indices of title lines the file's structure names.
+    """
     first_meta = next((i for i, l in enumerate(lines) if is_meta(l)), None)
-    return first_meta is not None and first_meta <= MAX_HEADER_START and first_meta < _first_body_line(lines)
+    start = max(heads, default=-1) + 1
+    return (first_meta is not None and first_meta <= start + MAX_HEADER_START
+            and first_meta < _first_body_line(lines, heads))
 
 
-def _header_blocks(lines: list[str]) -> list[tuple[int, int, int]]:
+def _header_blocks(lines: list[str], heads: frozenset[int]) -> list[tuple[int, int, int]]:
     """(title start, meta start, body start) of every "headline + meta lines" block."""
     blocks: list[tuple[int, int, int]] = []
     i = 0
@@ -229,8 +234,10 @@ def _header_blocks(lines: list[str]) -> list[tuple[int, int, int]]:
             end += 1
         floor = blocks[-1][2] if blocks else 0
         t = meta_start
-        while (t > floor and meta_start - t < MAX_TITLE_LINES - 1 and _headline_like(lines[t - 1])
-               and not _DATELINE_RE.match(lines[t - 1])):
+        structural = bool(heads) and not blocks  # the file's structure names the first title
+        while t > floor and ((t - 1 in heads) if structural else (
+                meta_start - t < MAX_TITLE_LINES - 1 and _headline_like(lines[t - 1])
+                and not _DATELINE_RE.match(lines[t - 1]))):
             t -= 1
         if blocks:
             opens = not _headline_like(lines[t - 1])  # after a finished paragraph
@@ -242,8 +249,8 @@ def _header_blocks(lines: list[str]) -> list[tuple[int, int, int]]:
     return blocks
 
 
-def _header_segments(lines: list[str]) -> list[_Segment]:
-    blocks = _header_blocks(lines)
+def _header_segments(lines: list[str], heads: frozenset[int]) -> list[_Segment]:
+    blocks = _header_blocks(lines, heads)
     segments: list[_Segment] = []
     for k, (t, m, b) in enumerate(blocks):
         start = 0 if k == 0 else t  # lines before the first block (label, dateline) go with it
@@ -273,12 +280,15 @@ def _squash(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
-def _apply_title(seg: _Segment, title: str) -> bool:
-    """Mark the lines of ``seg`` that hold ``title`` (from the file's structure) as its title."""
+def _find_title(lines: list[str], title: str) -> tuple[list[str], tuple[int, int] | None]:
+    """Where ``title`` (from the file's structure) stands among the first lines: (lines, (start, count)).
+
+    When cleaning joined the title to the body, that line is cut in two again
+    (the returned lines are then a new list).
+    """
     want = _squash(title)
     if not want:
-        return False
-    lines = seg.lines
+        return lines, None
     for k in range(min(TITLE_SCAN_LINES, len(lines))):
         joined = ""
         for n in range(1, MAX_TITLE_LINES + 1):
@@ -286,10 +296,7 @@ def _apply_title(seg: _Segment, title: str) -> bool:
                 break
             joined += _squash(lines[k + n - 1])
             if joined == want:
-                if k + n < len(lines):
-                    seg.span = (k, n)
-                    return True
-                break
+                return (lines, (k, n)) if k + n < len(lines) else (lines, None)
             if not want.startswith(joined):
                 if n == 1 and joined.startswith(want):  # cleaning joined the title to the body
                     cut, seen = 0, 0
@@ -297,12 +304,9 @@ def _apply_title(seg: _Segment, title: str) -> bool:
                         seen += not lines[k][cut].isspace()
                         cut += 1
                     head, rest = lines[k][:cut].strip(), lines[k][cut:].strip()
-                    if rest:
-                        seg.lines = lines[:k] + [head, rest] + lines[k + 1:]
-                        seg.span = (k, 1)
-                        return True
+                    return lines[:k] + [head, rest] + lines[k + 1:], (k, 1)
                 break
-    return False
+    return lines, None
 
 
 # ----------------------------------------------------------------------------- splitting
@@ -317,8 +321,10 @@ def split_articles(text: str, source: str, title: str = "") -> list[Document]:
     lines = [l.strip() for l in text.split("\n") if l.strip()]
     if not lines:
         return []
-    header = _header_layout(lines)
-    segments = (_header_segments(lines) if header else []) or _footer_segments(lines)
+    lines, found = _find_title(lines, title) if title else (lines, None)
+    heads = frozenset(range(found[0], found[0] + found[1])) if found else frozenset()
+    header = _header_layout(lines, heads)
+    segments = (_header_segments(lines, heads) if header else []) or _footer_segments(lines)
 
     many = len(segments) > 1
     for seg in segments:
@@ -327,7 +333,8 @@ def split_articles(text: str, source: str, title: str = "") -> list[Document]:
     if title:
         first = next((s for s in segments if _has_sentence(s.lines)), None)
         if first is not None:
-            _apply_title(first, title)
+            first.lines, span = _find_title(first.lines, title)
+            first.span = span or first.span
     spans = [seg.span if seg.span is not None else _title_span(seg.lines) for seg in segments]
     # A headline printed after its article (layout quirk): the untitled article takes
     # the first of two stacked headlines that open the next one.

@@ -1,0 +1,374 @@
+"""rag.loading.formats: the registry and one reader per format, on real files made here.
+
+Word documents are built with python-docx, PDFs with PyMuPDF (a CJK font from
+fonts-noto-cjk, a larger font for the title) or matplotlib, HTML and Markdown as
+text. Each layout people use — title, then 来源/作者/日期 lines, then the body; or
+the 来源 line at the end — keeps its title and publication in every format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.errors import LoadError
+from rag.loading import SUPPORTED_SUFFIXES, Extracted, Format, discover, format_for, load_file, read_text, sniff_kind
+from rag.loading import formats as registry
+
+SENTENCE = "中央经济工作会议12月11日至12日在北京举行，会议提出扩大有效需求。"
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+TITLE = "青澜湾海藻养殖合作社带动渔村增收"
+BODY = [
+    "青澜湾海藻养殖合作社成立于2019年3月，由返乡青年林晓禾牵头，带动周边三个渔村的一百二十户渔民参与养殖。",
+    "合作社采用“合作社+农户”的模式，统一提供苗种和技术指导，去年海藻产量达到八百吨，社员人均增收一万二千元。",
+]
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+# ------------------------------------------------------------------ file builders
+
+
+def make_txt(path: Path, title: str, lines: list[str]) -> Path:
+    path.write_text("\n\n".join([title, *lines]), encoding="utf-8")
+    return path
+
+
+def make_md(path: Path, title: str, lines: list[str]) -> Path:
+    quoted = [f"> {l}" if len(l) < 40 and "：" in l else l for l in lines]  # "> 来源：…"
+    path.write_text("\n\n".join([f"# {title}", *quoted]), encoding="utf-8")
+    return path
+
+
+def make_docx(path: Path, title: str, lines: list[str], style: str = "Heading 1") -> Path:
+    import docx
+    from docx.shared import Pt
+
+    document = docx.Document()
+    if style == "Title":
+        document.add_heading(title, level=0)
+    elif style == "Heading 1":
+        document.add_heading(title, level=1)
+    else:  # a plain paragraph set apart by a larger bold font
+        run = document.add_paragraph().add_run(title)
+        run.bold, run.font.size = True, Pt(18)
+    for line in lines:
+        document.add_paragraph(line)
+    document.save(path)
+    return path
+
+
+def make_html(path: Path, title: str, lines: list[str]) -> Path:
+    body = "".join(f"<p>{l}</p>" for l in lines)
+    path.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title} - 青澜网</title></head>"
+        f"<body><nav>首页 | 新闻</nav><article><h1>{title}</h1>{body}</article></body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def make_pdf(path: Path, title: str, lines: list[str], *, title_size: float = 20, label: str = "") -> Path:
+    """A real PDF drawn with PyMuPDF: the title in a larger font, the body hard-wrapped at 36 characters."""
+    import pymupdf
+
+    if not CJK_FONT.exists():
+        pytest.skip("fonts-noto-cjk is not installed")
+    document = pymupdf.open()
+    page = document.new_page()
+    page.insert_font(fontname="cjk", fontfile=str(CJK_FONT))
+    y = 72.0
+    if label:
+        page.insert_text((72, y), label, fontsize=9, fontname="cjk")
+        y += 20
+    for i in range(0, len(title), 22):
+        page.insert_text((72, y), title[i:i + 22], fontsize=title_size, fontname="cjk")
+        y += title_size * 1.5
+    for line in lines:
+        for i in range(0, len(line), 36):
+            page.insert_text((72, y), line[i:i + 36], fontsize=11, fontname="cjk")
+            y += 17
+        y += 6
+    document.save(path)
+    document.close()
+    return path
+
+
+BUILDERS = {"txt": make_txt, "md": make_md, "docx": make_docx, "html": make_html, "pdf": make_pdf}
+LAYOUTS = {
+    "来源-first": (["来源：青澜日报", *BODY], "青澜日报"),
+    "来源-at-end": ([*BODY, "来源：青澜日报"], "青澜日报"),
+    "作者日期-first": (["作者：林晓禾 2024年3月5日", *BODY], "作者：林晓禾 2024年3月5日"),
+    "作者日期-at-end": ([*BODY, "作者：林晓禾 2024年3月5日"], "作者：林晓禾 2024年3月5日"),
+    "发布时间来源-first": (["发布时间：2024-03-05 来源：海湾观察", *BODY], "海湾观察"),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("suffix", sorted(BUILDERS))
+def test_every_format_keeps_title_and_publication_in_every_layout(tmp_path, suffix, layout):
+    lines, publication = LAYOUTS[layout]
+    path = BUILDERS[suffix](tmp_path / f"upload.{suffix}", TITLE, lines)
+    [doc] = load_file(path)
+    assert doc.title == TITLE
+    assert doc.publication == publication
+    assert doc.text.split("\n")[0] == TITLE
+    for line in BODY:
+        assert line in doc.text  # hard wraps joined again, nothing lost
+    assert "来源" not in doc.text
+
+
+# ------------------------------------------------------------------ registry
+
+
+def test_supported_suffixes_come_from_the_registry():
+    assert SUPPORTED_SUFFIXES == (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+    for suffix in SUPPORTED_SUFFIXES:
+        fmt = format_for(suffix)
+        assert isinstance(fmt, Format) and suffix in fmt.suffixes
+    assert format_for(".HTM") is format_for(".html")
+    assert format_for(".pptx") is None
+
+
+def test_a_new_format_is_one_registration(tmp_path, monkeypatch):
+    class SubtitleFormat:  # what a .pptx module would look like: one class, one register call
+        name = "srt"
+        suffixes = (".srt",)
+        kind = "text"
+        description = "字幕文件"
+
+        def detects(self, data: bytes) -> bool:
+            return False
+
+        def read(self, data: bytes, label: str) -> Extracted:
+            text = data.decode("utf-8")
+            lines = [l for l in text.splitlines() if l.strip() and "-->" not in l and not l.strip().isdigit()]
+            return Extracted("\n".join(["节目字幕", *lines]), title="节目字幕")
+
+    monkeypatch.setattr(registry, "_BY_SUFFIX", dict(registry._BY_SUFFIX))
+    registry.register(SubtitleFormat())
+    path = _write(tmp_path, "show.srt", ("1\n00:00:01,000 --> 00:00:03,000\n" + SENTENCE + "\n").encode("utf-8"))
+    assert sniff_kind(path.read_bytes(), ".srt", "show.srt") == "text"
+    assert discover([tmp_path]).files == [path]
+    [doc] = load_file(path)
+    assert doc.title == "节目字幕" and SENTENCE in doc.text
+
+
+def test_register_rejects_badly_written_suffixes(monkeypatch):
+    monkeypatch.setattr(registry, "_BY_SUFFIX", dict(registry._BY_SUFFIX))
+
+    class Bad:
+        name, suffixes, kind, description = "bad", ("PPTX",), "text", "坏格式"
+
+    with pytest.raises(ValueError, match="PPTX"):
+        registry.register(Bad())
+
+
+def test_extracted_serialises_itself():
+    e = Extracted("正文", "标题")
+    assert Extracted.from_dict(e.to_dict()) == e
+
+
+# ------------------------------------------------------------------ docx
+
+
+def test_docx_built_with_python_docx(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_heading("科技金融体制改革", level=1)
+    document.add_paragraph("党的二十届三中全会提出，构建同科技创新相适应的科技金融体制。")
+    document.add_paragraph("")
+    document.add_paragraph("当前，我国已初步建立科技—产业—金融良性循环体系。")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "试点城市"
+    table.rows[0].cells[1].text = "北京、上海"
+    path = tmp_path / "report.docx"
+    document.save(path)
+
+    assert sniff_kind(path.read_bytes(), ".docx") == "docx"
+    [doc] = load_file(path)
+    assert doc.title == "科技金融体制改革"
+    assert doc.text.splitlines()[0] == doc.title
+    assert "构建同科技创新相适应的科技金融体制。" in doc.text
+    assert "当前，我国已初步建立科技—产业—金融良性循环体系。" in doc.text
+    assert "试点城市" in doc.text and "北京、上海" in doc.text
+
+
+def test_html_keeps_blocks_as_lines_and_drops_scripts(tmp_path):
+    html = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>园区动态</title>
+    <style>p { color: red; }</style><script>var secret = "不要出现";</script></head>
+    <body><h1>无锡高新区：54个项目落户太湖湾科创城</h1>
+    <p>3月28日，无锡高新区举行一季度重大项目<b>集中签约</b>活动，共签约54个项目。</p>
+    <div>总投资额达<span>460亿元</span>。</div><noscript>请启用脚本</noscript></body></html>"""
+    path = _write(tmp_path, "news.html", html.encode("utf-8"))
+    [doc] = load_file(path)
+    assert doc.title == "无锡高新区：54个项目落户太湖湾科创城"  # the page headline, not <title>
+    assert "var secret" not in doc.text and "不要出现" not in doc.text and "color" not in doc.text
+    assert "请启用脚本" not in doc.text
+    lines = doc.text.splitlines()
+    assert "3月28日，无锡高新区举行一季度重大项目集中签约活动，共签约54个项目。" in lines
+    assert "总投资额达460亿元。" in lines
+    assert lines[0] == doc.title
+
+
+def test_html_without_h1_takes_its_title_from_the_title_tag(tmp_path):
+    html = "<html><head><title>园区动态</title></head><body><p>" + SENTENCE + "</p></body></html>"
+    [doc] = load_file(_write(tmp_path, "page.htm", html.encode("utf-8")))
+    assert doc.title == "园区动态"
+    assert doc.text == "园区动态\n" + SENTENCE
+
+
+def test_html_in_gbk_is_decoded(tmp_path):
+    html = '<html><head><meta charset="gbk"></head><body><p>' + SENTENCE + "</p></body></html>"
+    path = _write(tmp_path, "gbk.htm", html.encode("gbk"))
+    assert SENTENCE in read_text(path)
+
+
+def test_markdown_marks_are_removed(tmp_path):
+    md = "# 会议纪要\n\n" + SENTENCE + "\n\n---\n\n**重点**：见[会议公报](https://example.org/a)。\n"
+    path = _write(tmp_path, "notes.md", md.encode("utf-8"))
+    [doc] = load_file(path)
+    assert doc.title == "会议纪要"
+    assert doc.text.split("\n") == ["会议纪要", SENTENCE, "重点：见会议公报。"]
+
+
+@pytest.mark.parametrize("style", ["Title", "Heading 1", "bold-large"])
+def test_docx_title_styles_and_title_paragraphs(tmp_path, style):
+    path = make_docx(tmp_path / "report.docx", TITLE, BODY, style=style)
+    [doc] = load_file(path)
+    assert doc.title == TITLE
+
+
+def test_docx_long_heading_is_still_the_title(tmp_path):
+    long_title = "青澜湾海藻养殖合作社带动三个渔村一百二十户渔民增收致富的经验与启示及其对沿海乡村振兴的意义"
+    [doc] = load_file(make_docx(tmp_path / "long.docx", long_title, ["来源：青澜日报", *BODY]))
+    assert (doc.title, doc.publication) == (long_title, "青澜日报")
+
+
+def test_docx_whose_first_paragraph_is_body_text_is_named_after_the_file(tmp_path):
+    import docx
+
+    document = docx.Document()
+    for line in BODY:
+        document.add_paragraph(line)
+    path = tmp_path / "合作社简介.docx"
+    document.save(path)
+    [doc] = load_file(path)
+    assert doc.title == "合作社简介"  # not 「青澜湾海藻养殖合作社成立于2019年3月，由返乡青年林晓禾牵…」
+
+
+# ------------------------------------------------------------------ pdf
+
+
+def test_pdf_title_comes_from_the_large_font_even_after_a_small_label(tmp_path):
+    path = make_pdf(tmp_path / "a.pdf", TITLE, ["来源：青澜日报", *BODY], label="要闻")
+    [doc] = load_file(path)
+    assert (doc.title, doc.publication) == (TITLE, "青澜日报")
+
+
+def test_pdf_title_over_two_lines(tmp_path):
+    long_title = "青澜湾海藻养殖合作社带动三个渔村一百二十户渔民增收致富"
+    path = make_pdf(tmp_path / "a.pdf", long_title, BODY)
+    [doc] = load_file(path)
+    assert doc.title.replace(" ", "") == long_title
+
+
+def test_pdf_without_a_title_falls_back_to_the_file_name(tmp_path):
+    path = make_pdf(tmp_path / "合作社简介.pdf", "", BODY)  # no large-font line: the body starts at once
+    [doc] = load_file(path)
+    assert doc.title == "合作社简介"
+
+
+def test_pdf_without_a_text_layer_needs_ocr(tmp_path):
+    import pymupdf
+
+    document = pymupdf.open()
+    page = document.new_page()
+    pix = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 64, 64), False)
+    pix.clear_with(200)
+    page.insert_image(pymupdf.Rect(72, 72, 400, 400), pixmap=pix)  # a "scan": an image, no text
+    page.draw_rect(pymupdf.Rect(50, 50, 500, 500))
+    path = tmp_path / "扫描件.pdf"
+    document.save(path)
+    with pytest.raises(LoadError) as err:
+        load_file(path)
+    message = str(err.value)
+    assert "扫描件.pdf" in message and "OCR" in message and "文字层" in message
+
+
+def _make_pdf(path: Path, pages: list[list[str]]) -> None:
+    """A real multi-page PDF with CJK text, drawn by matplotlib (fonts-noto-cjk)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.font_manager import FontProperties
+
+    candidates = sorted(Path("/usr/share/fonts").rglob("NotoSansCJK-Regular.tt*"))
+    if not candidates:
+        pytest.skip("fonts-noto-cjk is not installed")
+    font = FontProperties(fname=str(candidates[0]))
+    with PdfPages(path) as pdf:
+        for lines in pages:
+            fig = plt.figure(figsize=(8.27, 11.69))
+            for i, line in enumerate(lines):
+                fig.text(0.08, 0.95 - i * 0.03, line, fontproperties=font, fontsize=11)
+            pdf.savefig(fig)
+            plt.close(fig)
+
+
+def test_pdf_with_chinese_text_is_read_cleaned_and_split(tmp_path):
+    body = (
+        "中央经济工作会议12月11日至12日在北京举行。会议提出，必须坚持深化供给侧结构性改革和着力扩大有效需求"
+        "协同发力，发挥超大规模市场和强大生产能力的优势，使国内大循环建立在内需主动力的基础上，提升国际循环"
+        "质量和水平。在着力扩大国内需求方面，会议提到，要激发有潜能的消费，扩大有效益的投资，形成消费和投资"
+        "相互促进的良性循环。推动消费从疫后恢复转向持续扩大，培育壮大新型消费，大力发展数字消费、绿色消费、"
+        "健康消费，积极培育智能家居、文娱旅游、体育赛事、国货“潮品”等新的消费增长点。"
+    )
+    wrapped = [body[i:i + 30] for i in range(0, len(body), 30)]
+    page1 = ["聚焦", "中央经济工作会议：形成消费和投资相互促进的良性循环"] + wrapped[:4] + ["1"]
+    page2 = wrapped[4:] + ["来源：21 世纪经济报道", "易会满：更好发挥资本市场枢纽功能",
+                           "证监会将坚持问题导向，守正创新，推出更多务实举措。", "来源：新华社", "2"]
+    path = tmp_path / "issue.pdf"
+    _make_pdf(path, [page1, page2])
+
+    assert sniff_kind(path.read_bytes(), ".pdf") == "pdf"
+    assert "中央经济工作会议" in read_text(path)
+    docs = load_file(path)
+    assert [d.title for d in docs] == [
+        "中央经济工作会议：形成消费和投资相互促进的良性循环",
+        "易会满：更好发挥资本市场枢纽功能",
+    ]
+    assert [d.publication for d in docs] == ["21世纪经济报道", "新华社"]
+    assert body in docs[0].text  # the page break and the hard wraps are gone
+    assert "聚焦" not in docs[0].text
+    assert not any(line.strip() in {"1", "2"} for d in docs for line in d.text.splitlines())
+
+
+def test_pdf_without_text_is_rejected(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    fig.add_subplot().plot([0, 1], [1, 0])
+    path = tmp_path / "chart.pdf"
+    fig.savefig(path)
+    plt.close(fig)
+    with pytest.raises(LoadError, match=r"chart\.pdf 没有文字"):
+        load_file(path)
+
+
+def test_truncated_pdf_is_a_load_error(tmp_path):
+    path = _write(tmp_path, "broken.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog")
+    with pytest.raises(LoadError, match="broken.pdf"):
+        load_file(path)
+

@@ -46,6 +46,7 @@ __all__ = [
     "read_text",
     "register",
     "sniff_kind",
+    "source_hash",
     "split_articles",
 ]
 

@@ -6,7 +6,7 @@ import re
 
 from rag.answering import ExtractiveAnswerer, refusal
 from rag.schema import Answer, Passage
-from rag.citations import support_score
+from rag.answer.citations import support_score
 from rag.ui.render import (
     Claim,
     claims,

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 
 from ..chunking import split_sentences
-from ..citations import support_score
+from ..answer.citations import support_score
 from ..schema import Answer, Passage
 
-UNSUPPORTED_MARK = "⚠"  # what rag.citations appends to a sentence its sources do not support
+UNSUPPORTED_MARK = "⚠"  # what rag.answer.citations appends to a sentence its sources do not support
 _MARK_RE = re.compile(r"\[(\d{1,3})\]")
 _MARK_GROUP_RE = re.compile(r"(?:\[\d{1,3}\])+")
 _EDGE_PUNCT = " \t\r\n，,、：:；;" + UNSUPPORTED_MARK

@@ -1,0 +1,245 @@
+"""The OpenAI-compatible /v1 endpoint of ``python app.py``, through real HTTP clients.
+
+The app runs as a subprocess on a copy of the small sample index with RAG_API_KEY set;
+the clients are the official ``openai`` SDK, LangChain's ``ChatOpenAI`` and raw ``httpx``
+requests for the error cases. An LLM is configured but unreachable (a closed port), so
+the ``rag-zh-llm`` model shows the fallback warning.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import httpx
+import openai
+import pytest
+
+from _app_server import ROOT, AppServer, copy_dir, free_port
+
+pytestmark = pytest.mark.slow
+
+KEY = "test-key-7b1e"
+QUESTION = "崂山区的“1134”模式指的是什么？"
+FOLLOW_UP = "那个中心是什么？"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, small_corpus_dir, small_index_dir):
+    base = tmp_path_factory.mktemp("server")
+    corpus = copy_dir(small_corpus_dir, base / "corpus")
+    index = copy_dir(small_index_dir, base / "index")
+    dead_llm = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    srv = AppServer(corpus, index, base / "app.log", RAG_API_KEY=KEY, RAG_LLM="extractive",
+                    OPENAI_API_KEY="sk-unused", OPENAI_BASE_URL=dead_llm, RAG_LLM_MODEL="some-model",
+                    RAG_LLM_MAX_RETRIES="0", RAG_LLM_TIMEOUT="5")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.url + "v1", api_key=KEY, max_retries=0)
+
+
+@pytest.fixture(scope="module")
+def plain(client):
+    return client.chat.completions.create(model="rag-zh", messages=[{"role": "user", "content": QUESTION}])
+
+
+def raw(server, body, key: str | None = KEY, method: str = "POST", path: str = "v1/chat/completions"):
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    content = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False)
+    return httpx.request(method, server.url + path, content=content if method == "POST" else None,
+                         headers={**headers, "Content-Type": "application/json"}, timeout=300)
+
+
+# --- the openai SDK ---------------------------------------------------------------
+
+def test_models_lists_one_model_per_answer_mode(client):
+    ids = [m.id for m in client.models.list().data]
+    assert ids == ["rag-zh", "rag-zh-extractive", "rag-zh-llm"]
+
+
+def test_sdk_gets_a_cited_answer(plain):
+    msg = plain.choices[0].message
+    assert plain.object == "chat.completion" and plain.choices[0].finish_reason == "stop"
+    assert msg.role == "assistant"
+    assert "1134" in msg.content and "[1]" in msg.content
+    assert "**来源**" in msg.content and "004_a725a1633d20dd26.txt" in msg.content
+    extra = plain.model_extra
+    cite = extra["citations"][0]
+    assert set(cite) == {"n", "title", "source", "start", "end", "text", "publication"}
+    assert cite["n"] == 1 and cite["source"] == "004_a725a1633d20dd26.txt"
+    assert cite["end"] - cite["start"] == len(cite["text"])
+    assert f"《{cite['title']}》" in msg.content
+    assert extra["rag"]["refused"] is False and extra["rag"]["mode"] == "extractive"
+
+
+def test_sdk_streams_the_same_cited_answer(client, plain):
+    stream = client.chat.completions.create(
+        model="rag-zh", stream=True, messages=[{"role": "user", "content": QUESTION}])
+    chunks = list(stream)  # the SDK stops at data: [DONE]
+    assert all(c.object == "chat.completion.chunk" for c in chunks)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert len(chunks) >= 4  # role, text pieces, sources, finish
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text == plain.choices[0].message.content
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].model_extra["citations"] == plain.model_extra["citations"]
+
+
+def test_earlier_turns_are_the_history(client, plain):
+    follow = client.chat.completions.create(model="rag-zh", messages=[
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": QUESTION},
+        {"role": "assistant", "content": plain.choices[0].message.content},
+        {"role": "user", "content": FOLLOW_UP},
+    ])
+    assert "1134" in follow.model_extra["rag"]["query"]
+    alone = client.chat.completions.create(model="rag-zh", messages=[{"role": "user", "content": FOLLOW_UP}])
+    assert alone.model_extra["rag"]["query"] == FOLLOW_UP
+
+
+def test_text_parts_and_top_k_extension(client):
+    r = client.chat.completions.create(
+        model="rag-zh-extractive", messages=[{"role": "user", "content": [{"type": "text", "text": QUESTION}]}],
+        extra_body={"top_k": 1})
+    assert len(r.model_extra["citations"]) == 1
+
+
+def test_llm_fallback_warning_is_kept(client):
+    r = client.chat.completions.create(model="rag-zh-llm", messages=[{"role": "user", "content": QUESTION}])
+    warnings = r.model_extra["rag"]["warnings"]
+    assert any("抽取式" in w for w in warnings), warnings
+    assert "注意：" in r.choices[0].message.content
+    assert r.model_extra["rag"]["mode"] == "extractive"
+
+
+def test_unknown_model_is_answered_with_the_model_list(client):
+    with pytest.raises(openai.NotFoundError) as err:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
+    assert "gpt-4o" in str(err.value) and "rag-zh-extractive" in str(err.value)
+
+
+def test_wrong_key_through_the_sdk(server):
+    bad = openai.OpenAI(base_url=server.url + "v1", api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.models.list()
+
+
+# --- LangChain's ChatOpenAI -------------------------------------------------------
+
+def test_langchain_chat_openai_against_v1(server):
+    from langchain_openai import ChatOpenAI
+
+    llm = ChatOpenAI(base_url=server.url + "v1", api_key=KEY, model="rag-zh", max_retries=0)
+    reply = llm.invoke(QUESTION)
+    assert "1134" in reply.content and "[1]" in reply.content
+    pieces = [c.content for c in llm.stream(QUESTION)]
+    assert len([p for p in pieces if p]) >= 2
+    assert "".join(pieces) == reply.content
+
+
+# --- raw requests: authentication and bad input -----------------------------------
+
+def test_missing_and_wrong_tokens_get_the_same_401(server):
+    ok = {"model": "rag-zh", "messages": [{"role": "user", "content": QUESTION}]}
+    responses = [raw(server, ok, key=None), raw(server, ok, key="nope"), raw(server, ok, key=KEY[:-1]),
+                 raw(server, None, key=None, method="GET", path="v1/models")]
+    assert [r.status_code for r in responses] == [401] * 4
+    assert len({r.text for r in responses}) == 1
+    assert responses[0].headers["www-authenticate"] == "Bearer"
+    assert KEY not in responses[0].text and KEY[:4] not in responses[0].text
+    basic = httpx.post(server.url + "v1/chat/completions", json=ok, auth=("user", KEY), timeout=60)
+    assert basic.status_code == 401
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"model": "rag-zh"}, "messages"),
+    ({"model": "rag-zh", "messages": []}, "messages"),
+    ({"messages": [{"role": "user", "content": QUESTION}]}, "model"),
+    ({"model": "rag-zh", "messages": [{"role": "bot", "content": QUESTION}]}, "role"),
+    ({"model": "rag-zh", "messages": [{"role": "tool", "content": QUESTION}]}, "role"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": 42}]}, "content"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": [{"type": "image_url",
+                                                                     "image_url": {"url": "x"}}]}]}, "content"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": None}]}, "content"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": QUESTION},
+                                      {"role": "assistant", "content": "答"}]}, "user"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": "？？？"}]}, "问题"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": QUESTION}], "top_k": 0}, "top_k"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": QUESTION}], "n": 2}, "n"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": "问"}, {"role": "assistant", "content": "答"}] * 150
+      + [{"role": "user", "content": QUESTION}]}, "messages"),
+    ({"model": "rag-zh", "messages": [{"role": "user", "content": "长" * 30_000},
+                                      {"role": "assistant", "content": "答"},
+                                      {"role": "user", "content": QUESTION}]}, "history"),
+    ([1, 2], "JSON object"),
+])
+def test_malformed_bodies_get_400_with_a_message(server, body, words):
+    r = raw(server, body)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert words in error["message"] and error["type"] == "invalid_request_error"
+
+
+def test_not_json_and_unknown_model_raw(server):
+    r = raw(server, b"{not json")
+    assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]
+    r = raw(server, {"model": "nope", "messages": [{"role": "user", "content": QUESTION}]})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_found"
+    assert "rag-zh, rag-zh-extractive, rag-zh-llm" in r.json()["error"]["message"]
+
+
+def test_raw_stream_is_server_sent_events_ending_in_done(server):
+    body = {"model": "rag-zh", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+    with httpx.stream("POST", server.url + "v1/chat/completions", json=body,
+                      headers={"Authorization": f"Bearer {KEY}"}, timeout=300) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = [line[len("data: "):] for line in r.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert {c["id"] for c in chunks} == {chunks[0]["id"]} and chunks[0]["id"].startswith("chatcmpl-")
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["citations"]
+
+
+def test_the_page_is_still_served(server):
+    page = httpx.get(server.url, timeout=60)
+    assert page.status_code == 200 and "<html" in page.text
+    config = httpx.get(server.url + "config", timeout=60).json()
+    assert ".refusal" in config["css"] and "a.cite" in config["head"]  # theme/css/head reach the page
+
+
+# --- app.py start-up errors are one line --------------------------------------------
+
+@pytest.mark.parametrize("env, args, words", [
+    ({"RAG_PORT": "http"}, [], "RAG_PORT"),
+    ({"RAG_PORT": "70000"}, [], "65535"),
+    ({}, ["--port", "-1"], "--port"),
+    ({"RAG_UPLOAD_MAX_MB": "ten"}, [], "RAG_UPLOAD_MAX_MB"),
+])
+def test_bad_settings_are_one_line_errors(env, args, words, tmp_path):
+    import os
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    full.update(RAG_HOME=str(tmp_path), **env)
+    out = subprocess.run([sys.executable, str(ROOT / "app.py"), *args], env=full, cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert "Traceback" not in out.stderr and len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: ") and words in lines[0]
+
+
+def test_a_port_in_use_is_a_one_line_error(server, tmp_path):
+    import os
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    full.update(RAG_HOME=str(tmp_path), RAG_PORT=str(server.port))
+    out = subprocess.run([sys.executable, str(ROOT / "app.py")], env=full, cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert str(server.port) in out.stderr and len(out.stderr.strip().splitlines()) == 1

@@ -173,12 +173,53 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray) -> tu
     return classifier, report
 
 
+def evaluate(items, index, embedder, model: JudgeModel, label: str) -> dict:
+    """The extractive answers on ``items`` with ``model``: evidence in answer, refusals, English answered."""
+    import re
+
+    from rag.answer.extractive import ExtractiveGenerator
+    from rag.answer.judge import Judge
+
+    judge = Judge(model)
+    generator = ExtractiveGenerator(index, embedder)
+    hit, refused_ans, refused_una, english = [], [], [], []
+    misses = []
+    for q, analysis, passages in items:
+        evidence = gather_evidence(analysis, passages, index, embedder, ranker=model.ranker, subject=model.subject)
+        decision = judge.decide(analysis, evidence)
+        if q["type"] == "unanswerable":
+            refused_una.append(not decision.answerable)
+            continue
+        refused_ans.append(not decision.answerable)
+        if q.get("lang") == "en":
+            english.append(decision.answerable)
+        answer = generator.compose(q["question"], passages, evidence)
+        flat = squash(re.sub(r"\[\d+\]", "", answer.text))
+        ok = decision.answerable and any(squash(e) in flat for e in q["evidence"])
+        hit.append(ok)
+        if not ok:
+            misses.append((q["id"], q["type"], "refused: " + decision.reason if not decision.answerable
+                           else answer.text[:80]))
+    report = {
+        "evidence_in_answer": float(np.mean(hit)) if hit else None,
+        "answerable_refused": float(np.mean(refused_ans)) if refused_ans else None,
+        "unanswerable_refused": float(np.mean(refused_una)) if refused_una else None,
+        "english_answered": float(np.mean(english)) if english else None,
+        "n": len(items),
+    }
+    print(f"[{label}] " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in report.items()))
+    for m in misses[:40]:
+        print("   miss", *m)
+    return report
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     ap.add_argument("--split", default="tune")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--cv-out", type=Path, default=ROOT / "bench" / "results" / "judge_cv.json")
+    ap.add_argument("--evaluate", default="", help="also report the extractive figures on this split (e.g. tune)")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "rag_judge_vectors.pkl")
     args = ap.parse_args(argv)
 
@@ -244,8 +285,9 @@ def main(argv=None) -> int:
         "min_similarity": round(min(r["best_similarity"] for r in ans) - SUBJECT_MARGIN, 4),
         "min_coverage": round(min((r["best_coverage"] for r in ans_zh), default=0.0) - SUBJECT_MARGIN, 4),
     }
-    off = [r for r, lab in zip(rows, labels) if not lab
-           and r["best_similarity"] < subject["min_similarity"] and r["best_coverage"] < subject["min_coverage"]]
+    off = [r for r, lab, cl in zip(rows, labels, crosslingual) if not lab
+           and (r["best_similarity"] < subject["min_similarity"]
+                or (not cl and r["best_coverage"] < subject["min_coverage"]))]
     print(f"subject floor {subject}: {len(off)} of {int((y == 0).sum())} unanswerable tune questions fall below it")
 
     meta = {
@@ -268,6 +310,14 @@ def main(argv=None) -> int:
     tmp.write_text(json.dumps(cv, ensure_ascii=False, indent=1) + "\n", "utf-8")
     os.replace(tmp, args.cv_out)
     print(f"wrote {args.out} and {args.cv_out}")
+    if args.evaluate:
+        if args.evaluate == args.split:
+            evaluate(items, index, embedder, model, args.split)
+        else:
+            others, _ = load_questions(args.questions, args.evaluate)
+            evaluate([(q, analyze(q["question"]), retriever.retrieve(q["question"], top_k=TOP_K)) for q in others],
+                     index, embedder, model, args.evaluate)
+        embedder.save()
     return 0
 
 

@@ -23,7 +23,7 @@ from ..lexical import tokenize
 # ---------------------------------------------------------------- patterns
 
 _QUESTION_WORDS = re.compile(
-    "请问|请|一下|什么样|什么|哪些|哪个|哪家|哪位|哪里|哪儿|哪一|哪|多少|多大|多高|多长|多久|几个|几"
+    "请问|请|一下|是谁|谁|什么样|什么|哪些|哪个|哪家|哪位|哪里|哪儿|哪一|哪|多少|多大|多高|多长|多久|几个|几"
     "|怎么样|怎么|怎样|如何|为什么|为何|是否|是不是|有没有|能否|可以|吗|呢|呀|吧|啊"
     "|根据|文章|文中|报道|提到|提及|介绍|说明|讲述|谈到|指出|认为|表示|主要|具体|分别|都|有关|关于"
 )
@@ -43,7 +43,9 @@ _TYPE_PATTERNS = [
     ("place", re.compile(
         "哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户在|\\bwhere\\b|\\bwhich (city|country|province)\\b",
         re.I)),
-    ("person", re.compile("谁|哪位|什么人|哪一位|叫什么名字|\\bwho\\b|\\bwhose\\b", re.I)),
+    ("person", re.compile(
+        "谁|哪位|什么人|哪一位|叫什么名字|哪家|哪个(机构|公司|企业|部门|单位|组织|银行|团队)|什么(机构|公司|企业|部门|组织)"
+        "|\\bwho\\b|\\bwhose\\b|\\bwhich (company|organi[sz]ation|institution|firm|agency)\\b", re.I)),
     ("definition", re.compile(
         "什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定|\\bwhat is\\b|\\bwhat does\\b.*\\bmean\\b",
         re.I)),
@@ -54,12 +56,15 @@ SLOT_NAMES = {
     "date": "具体时间", "number": "具体数字", "place": "具体地点", "person": "具体人物",
     "why": "原因", "list": "具体包括哪些", "definition": "明确的定义", "other": "所问的具体内容",
 }
-_SLOT_WORDS = [  # a more precise name when the question uses one of these words
-    ("金额", "金额"), ("营收", "营收数字"), ("收入", "收入数字"), ("投资", "投资金额"), ("融资", "融资金额"),
-    ("人数", "人数"), ("员工", "人数"), ("比例", "比例"), ("占比", "比例"), ("增速", "增速"), ("增长", "增长幅度"),
-    ("价格", "价格"), ("年龄", "年龄"), ("岁", "年龄"), ("哪一年", "年份"), ("哪年", "年份"), ("年份", "年份"),
-    ("日期", "日期"), ("几月", "月份"), ("总部", "总部所在地"), ("城市", "城市"), ("国家", "国家"),
-    ("创始人", "创始人"), ("负责人", "负责人"), ("名字", "名字"),
+_SLOT_WORDS = [  # a more precise name when the question uses one of these words: (word, name, answer types)
+    ("金额", "金额", "number"), ("营收", "营收数字", "number"), ("收入", "收入数字", "number"),
+    ("投资", "投资金额", "number"), ("融资", "融资金额", "number"), ("人数", "人数", "number"),
+    ("员工", "人数", "number"), ("比例", "比例", "number"), ("占比", "比例", "number"), ("增速", "增速", "number"),
+    ("增长", "增长幅度", "number"), ("价格", "价格", "number"), ("年龄", "年龄", "number"), ("岁", "年龄", "number"),
+    ("哪一年", "年份", "date"), ("哪年", "年份", "date"), ("年份", "年份", "date"), ("日期", "日期", "date"),
+    ("几月", "月份", "date"), ("总部", "总部所在地", "place"), ("城市", "城市", "place"), ("国家", "国家", "place"),
+    ("创始人", "创始人", "person"), ("负责人", "负责人", "person"), ("名字", "名字", "person"),
+    ("机构", "机构名称", "person"), ("公司", "公司名称", "person"), ("企业", "企业名称", "person"),
 ]
 
 NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍岁条批所类只台款%％年月日]|百分之")
@@ -150,8 +155,8 @@ def carries_number(sentence: str, unit: str = "") -> bool:
 
 
 def slot_name(question: str, qtype: str) -> str:
-    for word, name in _SLOT_WORDS:
-        if word in question and (qtype in ("number", "date", "place", "person") or word in ("创始人", "负责人")):
+    for word, name, kind in _SLOT_WORDS:
+        if word in question and kind == qtype:
             return name
     return SLOT_NAMES[qtype]
 
@@ -209,7 +214,7 @@ def extract_terms(question: str) -> list[str]:
 # A person's name right after a role ("局长卢五星", "创始人李天天"): jieba often misses these.
 ROLE_NAME_RE = re.compile(
     "(?:局长|创始人|董事长|总经理|院长|主任|教授|总裁|首席[\u4e00-\u9fff]{0,4}师|分析师|合伙人|书记|市长|区长|所长|理事长|研究员|负责人)"
-    "([\u4e00-\u9fff]{2,3}?)(?=是|在|的|今年|认为|表示|说|提出|曾|为|有|，|？|$)"
+    "(?!是|为|在|的|谁|哪|什么|怎)([\u4e00-\u9fff]{2,3}?)(?=是|在|的|今年|认为|表示|说|提出|曾|为|有|，|？|$)"
 )
 
 

@@ -372,3 +372,16 @@ def test_truncated_pdf_is_a_load_error(tmp_path):
     with pytest.raises(LoadError, match="broken.pdf"):
         load_file(path)
 
+
+
+def test_html_article_page_with_meta_spans_and_navigation(tmp_path):
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>青澜网 - 新闻</title></head><body>"
+        "<nav><a href='/'>首页</a> <a href='/news'>新闻</a></nav>"
+        f"<h1>{TITLE}</h1><div class='info'><span>来源：青澜日报</span><span>2024-03-05 10:20</span></div>"
+        + "".join(f"<p>{l}</p>" for l in BODY)
+        + "<footer>版权所有 © 青澜网</footer></body></html>"
+    )
+    [doc] = load_file(_write(tmp_path, "news.html", html.encode("utf-8")))
+    assert (doc.title, doc.publication) == (TITLE, "青澜日报")
+    assert all(line in doc.text for line in BODY)

@@ -51,7 +51,7 @@ _DATE_LINE_RE = re.compile(rf"^{_DATE_ONLY}$")
 _DATELINE_RE = re.compile(r"^[\d\s年月日号期第总\-/.:：（）()〇零一二三四五六七八九十]+$")
 _NAME_DATE_RE = re.compile(rf"(?<=[\u4e00-\u9fff])\s*(?={_DATE_ONLY})")
 _SOURCE_VALUE_RE = re.compile(
-    rf"(?:来\s*源|稿\s*源|出\s*处)\s*[：:]\s*(\S.*?)\s*(?=\s(?:{_META_KEY})\s*[：:]|[）)】\]]?\s*$)"
+    rf"(?:来\s*源|稿\s*源|出\s*处)\s*[：:]\s*(\S.*?)\s*(?=\s(?:{_META_KEY})\s*[：:]|\s*{_DATE_ONLY}|[）)】\]]?\s*$)"
 )
 # Meta lines are short: a longer line with a colon is a sentence ("时间：…" as prose).
 MAX_META_CHARS = 80

@@ -7,7 +7,7 @@ turning half of it into plausible-looking but wrong Chinese.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 from ..errors import LoadError
 
@@ -29,6 +29,10 @@ MAX_CONTROL_SHARE = 0.01
 # stays UTF-8, with U+FFFD where the bytes were broken.
 MAX_DAMAGED_BYTES = 3
 DAMAGED_BYTES_PER_CHARS = 1000
+
+
+# Control characters (Unicode category Cc) other than \t \n \f \r.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def label(name: str, suffix: str = "") -> str:
@@ -70,8 +74,7 @@ def plausible(text: str) -> bool:
 def control_share(text: str) -> float:
     if not text:
         return 0.0
-    bad = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
-    return bad / len(text)
+    return len(_CONTROL_RE.findall(text)) / len(text)
 
 
 def _decode_lines(data: bytes) -> tuple[str, int, int] | None:

@@ -385,3 +385,15 @@ def test_html_article_page_with_meta_spans_and_navigation(tmp_path):
     [doc] = load_file(_write(tmp_path, "news.html", html.encode("utf-8")))
     assert (doc.title, doc.publication) == (TITLE, "青澜日报")
     assert all(line in doc.text for line in BODY)
+
+
+def test_password_protected_pdf_says_to_remove_the_password(tmp_path):
+    import pymupdf
+
+    path = make_pdf(tmp_path / "plain.pdf", TITLE, BODY)
+    locked = tmp_path / "locked.pdf"
+    document = pymupdf.open(path)
+    document.save(locked, encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="secret", owner_pw="owner")
+    document.close()
+    with pytest.raises(LoadError, match="locked.pdf 设有密码"):
+        load_file(locked)

@@ -397,3 +397,16 @@ def test_password_protected_pdf_says_to_remove_the_password(tmp_path):
     document.close()
     with pytest.raises(LoadError, match="locked.pdf 设有密码"):
         load_file(locked)
+
+
+def test_html_title_tag_without_the_site_name(tmp_path):
+    html = f"<html><head><title>{TITLE}_新闻_青澜网</title></head><body><p>{BODY[0]}</p><p>{BODY[1]}</p></body></html>"
+    [doc] = load_file(_write(tmp_path, "page.html", html.encode("utf-8")))
+    assert doc.title == TITLE
+
+
+def test_markdown_front_matter_title_and_quoted_source(tmp_path):
+    md = f"---\ntitle: \"{TITLE}\"\ndate: 2024-03-05\n---\n\n> 来源：青澜日报\n\n{BODY[0]}\n\n**{BODY[1]}**\n"
+    [doc] = load_file(_write(tmp_path, "post.md", md.encode("utf-8")))
+    assert (doc.title, doc.publication) == (TITLE, "青澜日报")
+    assert doc.text.split("\n") == [TITLE, *BODY]

@@ -26,12 +26,23 @@ def looks_html(text: str) -> bool:
     return bool(_HTML_RE.match(head)) or len(_HTML_TAGS_RE.findall(head)) >= MIN_HTML_TAGS
 
 
+# "标题_新闻_某某网", "标题 - 某某网", "标题 | 某某网": the article title is the first part.
+_SITE_SEPARATOR_RE = re.compile(r"\s*[|_｜–—]\s*|\s+-\s+")
+MIN_TITLE_PART_CHARS = 4
+
+
+def _page_title(text: str) -> str:
+    """The article part of a ``<title>`` that also names the site."""
+    first = _SITE_SEPARATOR_RE.split(text, maxsplit=1)[0].strip()
+    return first if len(first) >= MIN_TITLE_PART_CHARS else text
+
+
 def html_text(markup: str) -> Extracted:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
     head_title = soup.find("title")
-    title_text = head_title.get_text(" ", strip=True) if head_title else ""
+    title_text = _page_title(head_title.get_text(" ", strip=True)) if head_title else ""
     h1 = soup.find("h1")
     h1_text = h1.get_text(" ", strip=True) if h1 else ""
     for tag in soup(_DROP_TAGS):

@@ -13,11 +13,19 @@ _QUOTE_RE = re.compile(r"(?m)^\s{0,3}>\s?")
 _LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _BOLD_RE = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _FRONT_MATTER_RE = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_FRONT_TITLE_RE = re.compile(r"(?m)^title\s*:\s*(.+?)\s*$")
 
 
 def markdown_text(text: str) -> Extracted:
     """Markdown → plain lines; the document's first heading (before any paragraph) is its title."""
+    front = _FRONT_MATTER_RE.match(text)
     text = _FRONT_MATTER_RE.sub("", text)
+    declared = ""
+    if front:
+        m = _FRONT_TITLE_RE.search(front.group(1))
+        declared = m.group(1).strip().strip("'\"") if m else ""
+    if declared and not _HEADING_RE.match(text.lstrip("\n").split("\n", 1)[0]):
+        text = f"# {declared}\n\n{text}"  # the front matter's title becomes the heading
     title = ""
     lines = []
     seen_paragraph = False

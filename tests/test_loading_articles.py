@@ -193,3 +193,23 @@ def test_a_long_structural_title_before_a_source_line_opens_a_header_first_file(
     docs = split_articles(text, "u.docx", title=long_title)
     assert [(d.title, d.publication) for d in docs] == [
         (long_title, "青澜日报"), ("海湾观察站启用新型监测浮标", "海湾观察")]
+
+
+@pytest.mark.parametrize("meta, publication", [
+    (["原创 林晓禾 青澜日报 2024-03-05 09:30 浙江"], "原创 林晓禾 青澜日报 2024-03-05 09:30 浙江"),  # WeChat style
+    (["作者 | 林晓禾", "编辑 | 周明"], "作者 | 林晓禾 编辑 | 周明"),
+    (["2024年03月05日 09:30  来源：新华网"], "新华网"),
+])
+def test_more_header_styles(meta, publication):
+    [doc] = split_articles("\n".join([TITLE, *meta, *BODY]), "u.txt")
+    assert (doc.title, doc.publication) == (TITLE, publication)
+
+
+def test_a_dateline_under_the_title_is_not_part_of_it():
+    [doc] = split_articles("\n".join([TITLE, "（2024年3月5日）", *BODY]), "u.txt")
+    assert doc.title == TITLE and "（2024年3月5日）" in doc.text
+
+
+def test_title_and_subtitle_above_the_meta_line():
+    [doc] = split_articles("\n".join([TITLE, "海藻产业成为乡村振兴新引擎", "来源：新华网", *BODY]), "u.txt")
+    assert (doc.title, doc.publication) == (f"{TITLE} 海藻产业成为乡村振兴新引擎", "新华网")

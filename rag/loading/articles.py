@@ -45,10 +45,11 @@ _META_KEY = (
 )
 _DATE_ONLY = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
 _META_RE = re.compile(
-    rf"^[\s（(【\[]*(?:{_DATE_ONLY}\s*)?(?:{_META_KEY})\s*[：:]|^(?:文\s*[/／|｜]|本报记者|记者\s|通讯员\s)"
+    rf"^[\s（(【\[]*(?:{_DATE_ONLY}\s*)?(?:{_META_KEY})\s*[：:|｜]"
+    r"|^(?:文\s*[/／|｜]|本报记者|记者\s|通讯员\s|原创\s)"
 )
 _DATE_LINE_RE = re.compile(rf"^{_DATE_ONLY}$")
-_DATELINE_RE = re.compile(r"^[\d\s年月日号期第总\-/.:：（）()〇零一二三四五六七八九十]+$")
+_DATELINE_RE = re.compile(r"^[\d\s年月日号期第总\-/.:：（）()〇零一二三四五六七八九十星周一二三四五六天]+$")
 _NAME_DATE_RE = re.compile(rf"(?<=[\u4e00-\u9fff])\s*(?={_DATE_ONLY})")
 _SOURCE_VALUE_RE = re.compile(
     rf"(?:来\s*源|稿\s*源|出\s*处)\s*[：:]\s*(\S.*?)\s*(?=\s(?:{_META_KEY})\s*[：:]|\s*{_DATE_ONLY}|[）)】\]]?\s*$)"
@@ -119,6 +120,7 @@ def _title_span(lines: list[str]) -> tuple[int, int]:
     count = 0
     while (start + count < len(lines) and count < 2 and _headline_like(lines[start + count])
            and not _ENUM_RE.match(lines[start + count])
+           and not (count and _DATELINE_RE.match(lines[start + count]))
            and not (count and _ORG_RE.search(lines[start + count]))):
         count += 1
     if count and start + count >= len(lines):

@@ -17,7 +17,7 @@ named after its file — never a cut sentence. The title stays the first line of
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ..schema import Document
@@ -108,7 +108,6 @@ class _Segment:
     lines: list[str]
     publication: str = ""
     span: tuple[int, int] | None = None  # (start, count) of the title lines, when known
-    source_lines: list[str] = field(default_factory=list)
 
 
 def _title_span(lines: list[str]) -> tuple[int, int]:

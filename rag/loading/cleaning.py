@@ -15,7 +15,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
 _FW_PUNCT = "，。、；：？！…—·“”‘’（）《》〈〉【】「」『』〔〕．～％"
 _FINAL = "。！？；…"
 _CLOSERS = "”’）)」』》】"
@@ -205,7 +204,6 @@ def _join_pair(a: str, b: str) -> str:
     return a + b
 
 
-_SPACE_RE = re.compile(r" +")
 
 
 def _fix_spaces(s: str) -> str:

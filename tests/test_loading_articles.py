@@ -213,3 +213,13 @@ def test_a_dateline_under_the_title_is_not_part_of_it():
 def test_title_and_subtitle_above_the_meta_line():
     [doc] = split_articles("\n".join([TITLE, "海藻产业成为乡村振兴新引擎", "来源：新华网", *BODY]), "u.txt")
     assert (doc.title, doc.publication) == (f"{TITLE} 海藻产业成为乡村振兴新引擎", "新华网")
+
+
+def test_header_first_file_whose_later_articles_end_with_a_source_line():
+    later = "新型监测浮标可以实时记录水温、盐度和溶解氧，数据每十分钟上传一次。"
+    text = "\n".join([TITLE, "作者：林晓禾", *BODY, "来源：青澜日报",
+                      "海湾观察站启用新型监测浮标", later, "来源：海湾观察"])
+    docs = split_articles(text, "issue.txt")
+    assert [(d.title, d.publication) for d in docs] == [
+        (TITLE, "青澜日报"), ("海湾观察站启用新型监测浮标", "海湾观察")]
+    assert later not in docs[0].text and "作者：林晓禾" in docs[0].text

@@ -260,17 +260,22 @@ def _header_segments(lines: list[str], heads: frozenset[int]) -> list[_Segment]:
         meta = lines[m:b]
         publication = next((v for v in map(_source_value, meta) if v), "")
         kept_meta = [l for l in meta if not _source_value(l)]
-        body = []
-        for line in lines[b:stop]:
-            footer = _SOURCE_RE.match(line) or _CREDIT_SOURCE_RE.match(line)
-            if footer:
-                publication = publication or _fix_spaces(footer.group(1)).strip()
-                continue
-            body.append(line)
+        body = lines[b:stop]
+        # A 来源 line followed by more text ends this article, and the text after it
+        # is an article without a header block (split the 来源-at-the-end way).
+        cut = next((j for j, line in enumerate(body) if _SOURCE_RE.match(line) or _CREDIT_SOURCE_RE.match(line)), None)
+        rest: list[_Segment] = []
+        if cut is not None:
+            rest = _footer_segments(body[cut:])
+            if rest and not rest[0].lines:
+                footer = rest.pop(0)
+                publication = publication or footer.publication
+            body = body[:cut]
         if not publication and kept_meta:
             publication = _meta_publication(kept_meta)
         segment_lines = preamble + lines[t:m] + kept_meta + body
         segments.append(_Segment(segment_lines, publication, (len(preamble), m - t)))
+        segments.extend(rest)
     return segments
 
 

@@ -385,6 +385,7 @@ def test_html_article_page_with_meta_spans_and_navigation(tmp_path):
     [doc] = load_file(_write(tmp_path, "news.html", html.encode("utf-8")))
     assert (doc.title, doc.publication) == (TITLE, "青澜日报")
     assert all(line in doc.text for line in BODY)
+    assert "首页" not in doc.text and "版权所有" not in doc.text  # navigation and page footer dropped
 
 
 def test_password_protected_pdf_says_to_remove_the_password(tmp_path):

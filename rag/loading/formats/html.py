@@ -13,6 +13,7 @@ _BLOCK_TAGS = (
     "figcaption", "figure", "hr", "main", "aside", "nav", "address", "caption", "time",
 )
 _DROP_TAGS = ["script", "style", "noscript", "template", "head"]
+_BOILERPLATE_TAGS = ["nav", "aside", "footer"]
 _HTML_RE = re.compile(
     r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<title>|<!--)", re.I
 )
@@ -47,6 +48,9 @@ def html_text(markup: str) -> Extracted:
     h1_text = h1.get_text(" ", strip=True) if h1 else ""
     for tag in soup(_DROP_TAGS):
         tag.decompose()
+    for tag in soup(_BOILERPLATE_TAGS):  # site navigation and page footers, not the article
+        if tag.find_parent("article") is None and tag.find("h1") is None:
+            tag.decompose()
     body_root = soup.body or soup
     if title_text and not h1_text:  # the page headline wins over <title>
         body_root.insert(0, soup.new_string(title_text + "\n\n"))

@@ -10,13 +10,16 @@
 Each parameter is described in ``view_api()`` from the handler's docstring (``Args:``).
 """
 
-from __future__ import annotations
-
-from typing import Any, Callable, Iterator
+# No ``from __future__ import annotations``: gr.api reads the return annotation as an
+# object, and a string annotation would make the documented return type "Any".
+import collections.abc
+import inspect
+from typing import Any, Callable, Iterator, get_args, get_origin
 
 import gradio as gr
 from gradio.context import get_blocks_context
 from gradio.utils import get_function_description
+from gradio_client.utils import python_type_to_json_schema
 
 from ..errors import RagError
 from ..server.service import ChatService, reply_text
@@ -27,10 +30,15 @@ def documented_api(fn: Callable, api_name: str, **kwargs) -> None:
 
     ``gr.api`` derives the types from the signature but leaves every parameter description
     empty and labels them "1st", "2nd"…; the docstring's ``Args:`` section fills them in.
+    A generator's return type (``Iterator[dict]``) is documented as the type it yields.
     """
     dep = gr.api(fn, api_name=api_name, **kwargs)
     _, described, returns = get_function_description(fn)
     blocks = get_blocks_context().blocks
+    hint = inspect.signature(fn).return_annotation
+    yielded = None
+    if get_origin(hint) in (collections.abc.Iterator, collections.abc.Generator, collections.abc.Iterable):
+        yielded = python_type_to_json_schema(get_args(hint)[0])
     for block_id, name in zip(dep["inputs"], described):
         component = blocks[block_id]
         component._api_info = {**component._api_info, "additional_description": described[name],
@@ -38,7 +46,8 @@ def documented_api(fn: Callable, api_name: str, **kwargs) -> None:
         component.label = name
     for block_id in dep["outputs"]:
         component = blocks[block_id]
-        component._api_info = {**component._api_info, "description": " ".join(returns)}
+        schema = yielded if yielded is not None else component._api_info
+        component._api_info = {**schema, "description": " ".join(returns)}
         component.label = "answer"
 
 

@@ -411,3 +411,37 @@ def test_markdown_front_matter_title_and_quoted_source(tmp_path):
     [doc] = load_file(_write(tmp_path, "post.md", md.encode("utf-8")))
     assert (doc.title, doc.publication) == (TITLE, "青澜日报")
     assert doc.text.split("\n") == [TITLE, *BODY]
+
+
+def test_pdf_newsletter_masthead_and_contents_are_not_the_title(tmp_path):
+    import pymupdf
+
+    later = "新型监测浮标可以实时记录水温、盐度和溶解氧，数据每十分钟上传一次，为养殖户提供预警信息。"
+    document = pymupdf.open()
+    page = document.new_page()
+    page.insert_font(fontname="cjk", fontfile=str(CJK_FONT))
+    y = 60.0
+
+    def put(text: str, size: float) -> None:
+        nonlocal y
+        page.insert_text((60, y), text, fontsize=size, fontname="cjk")
+        y += size * 1.6
+
+    put("海湾通讯", 28)  # masthead
+    put("2024年第3期（总第30期）", 10)
+    put(f"{TITLE}……………………2", 10)  # table of contents
+    put("海湾观察站启用新型监测浮标…………3", 10)
+    put(TITLE, 16)
+    for line in BODY:
+        for i in range(0, len(line), 36):
+            put(line[i:i + 36], 10)
+    put("来源：青澜日报", 10)
+    put("海湾观察站启用新型监测浮标", 16)
+    for i in range(0, len(later), 36):
+        put(later[i:i + 36], 10)
+    put("来源：海湾观察", 10)
+    path = tmp_path / "newsletter.pdf"
+    document.save(path)
+    docs = load_file(path)
+    assert [(d.title, d.publication) for d in docs] == [(TITLE, "青澜日报"), ("海湾观察站启用新型监测浮标", "海湾观察")]
+    assert all("海湾通讯" not in d.text and "……" not in d.text and "⋯" not in d.text for d in docs)

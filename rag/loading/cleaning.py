@@ -31,7 +31,7 @@ _CAPTION_RE = re.compile(
     r"^(图片来源\s*[：:]|图\s*为|(资料图|供图)$|.{0,40}(供图|资料图|图片来源[：:].*)$|.{0,30}(记者|通讯员|\s)\S{0,8}\s*摄$)"
 )
 _PAGE_NO_RE = re.compile(r"^(第\s*\d{1,3}\s*页|[-–—]?\s*\d{1,3}\s*[-–—]?|\d{1,3}\s*/\s*\d{1,3})$")
-_TOC_RE = re.compile(r"(\t\s*\d{0,3}|\s{2,}\d{1,3}|(\.{3,}|…{2,}|·{3,})\s*\d{1,3})\s*$")
+_TOC_RE = re.compile(r"(\t\s*\d{0,3}|\s{2,}\d{1,3}|(\.{3,}|[…⋯]{2,}|·{3,})\s*\d{1,3})\s*$")
 _ISSUE_RE = re.compile(r"^[（(]?\s*(\d{4}\s*年\s*)?第\s*[\d一二三四五六七八九十]+\s*期")
 _CAPS_RE = re.compile(r"^[A-Z][A-Z&.'\-]*(\s+[A-Z][A-Z&.'\-]*)+$")
 
@@ -98,7 +98,7 @@ def _layout_lines(raw: str) -> set[int]:
     raw_lines = [l for l in _normalize(raw).split("\n") if l.strip()]
     drop: set[int] = set()
     toc = [i for i, l in enumerate(raw_lines) if _TOC_RE.search(l.rstrip(" ")) and "\t" in l or
-           re.search(r"(\.{3,}|…{2,}|·{3,})\s*\d{1,3}\s*$", l)]
+           re.search(r"(\.{3,}|[…⋯]{2,}|·{3,})\s*\d{1,3}\s*$", l)]
     # A run of tab-led short lines, or of lines ending in spaced-out page numbers,
     # without sentence ends is a table of contents too.
     run: list[int] = []

@@ -15,14 +15,18 @@ from . import Extracted, register
 # A title line is set at least this much larger than the body (the weighted median
 # font size); headline fonts are typically 1.3–2× the body's.
 TITLE_FONT_RATIO = 1.15
-# The title is among the first lines of page 1 (a section label may precede it).
-TITLE_SCAN_LINES = 4
+# The title is among the first lines of page 1 (after a section label, or a masthead,
+# issue line and table of contents).
+TITLE_SCAN_LINES = 40
+# Running text (a sentence or clause mark) follows a title within this many lines.
+TEXT_AFTER_TITLE_LINES = 3
 # A title runs over at most this many lines and characters.
 MAX_TITLE_LINES = 3
 MAX_TITLE_CHARS = 80
 # Lines of one title differ in size by at most this many points (rounding).
 SAME_SIZE_PT = 0.6
 
+_TEXT_RE = re.compile(r"[，。！？；、,]")
 _LETTER_RE = re.compile(r"[A-Za-z\u3400-\u4dbf\u4e00-\u9fff\u2f00-\u2fdf]")
 
 
@@ -54,20 +58,29 @@ def _body_size(lines: list[tuple[str, float]]) -> float:
 
 
 def layout_title(lines: list[tuple[str, float]]) -> str:
-    """The large-font first lines of a page, joined; "" when the layout shows no title."""
+    """The first run of large-font lines on a page that text follows; "" when there is none.
+
+    A run followed only by short lines without punctuation (a masthead over the issue
+    number and the table of contents) is not an article title; the next run is tried.
+    """
     if len(lines) < 2:
         return ""
     body = _body_size(lines)
-    for i, (text, size) in enumerate(lines[:TITLE_SCAN_LINES]):
+    i = 0
+    while i < min(len(lines), TITLE_SCAN_LINES):
+        text, size = lines[i]
         if size < TITLE_FONT_RATIO * body or not _LETTER_RE.search(text):
+            i += 1
             continue
-        parts = [text]
-        for nxt, nsize in lines[i + 1: i + MAX_TITLE_LINES]:
-            if abs(nsize - size) > SAME_SIZE_PT:
-                break
-            parts.append(nxt)
-        title = " ".join(parts)
-        return title if len(title) <= MAX_TITLE_CHARS and i + len(parts) < len(lines) else ""
+        run = [text]
+        while (i + len(run) < len(lines) and len(run) < MAX_TITLE_LINES
+               and abs(lines[i + len(run)][1] - size) <= SAME_SIZE_PT):
+            run.append(lines[i + len(run)][0])
+        after = lines[i + len(run): i + len(run) + TEXT_AFTER_TITLE_LINES]
+        title = " ".join(run)
+        if any(_TEXT_RE.search(t) for t, _ in after) and len(title) <= MAX_TITLE_CHARS:
+            return title
+        i += len(run)
     return ""
 
 

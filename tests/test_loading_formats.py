@@ -445,3 +445,37 @@ def test_pdf_newsletter_masthead_and_contents_are_not_the_title(tmp_path):
     docs = load_file(path)
     assert [(d.title, d.publication) for d in docs] == [(TITLE, "青澜日报"), ("海湾观察站启用新型监测浮标", "海湾观察")]
     assert all("海湾通讯" not in d.text and "……" not in d.text and "⋯" not in d.text for d in docs)
+
+
+def test_docx_section_label_before_the_heading_is_not_the_title(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph().add_run("要闻").bold = True
+    document.add_heading(TITLE, level=1)
+    document.add_paragraph("来源：青澜日报")
+    for line in BODY:
+        document.add_paragraph(line)
+    path = tmp_path / "label.docx"
+    document.save(path)
+    [doc] = load_file(path)
+    assert (doc.title, doc.publication) == (TITLE, "青澜日报")
+
+
+def test_pdf_large_section_label_above_the_title_is_not_the_title(tmp_path):
+    import pymupdf
+
+    document = pymupdf.open()
+    page = document.new_page()
+    page.insert_font(fontname="cjk", fontfile=str(CJK_FONT))
+    page.insert_text((60, 60), "要闻", fontsize=14, fontname="cjk")
+    page.insert_text((60, 90), TITLE, fontsize=20, fontname="cjk")
+    y = 125.0
+    for line in ["来源：青澜日报", *BODY]:
+        for i in range(0, len(line), 36):
+            page.insert_text((60, y), line[i:i + 36], fontsize=10, fontname="cjk")
+            y += 16
+    path = tmp_path / "label.pdf"
+    document.save(path)
+    [doc] = load_file(path)
+    assert (doc.title, doc.publication) == (TITLE, "青澜日报")

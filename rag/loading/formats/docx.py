@@ -18,6 +18,10 @@ _TITLE_STYLES = ("title", "heading 1", "heading 2", "标题", "标题 1", "标�
 # A title paragraph is a headline, not a sentence: at most this many characters
 # (the longest title in the sample corpus is 38).
 MAX_TITLE_CHARS = 60
+# The title paragraph is among the first few (after a section label or a dateline).
+TITLE_SCAN_PARAGRAPHS = 3
+# A short bold first paragraph ("要闻") is a section label, not a title.
+MAX_LABEL_CHARS = 6
 # A run this much larger than the body's font marks a title paragraph.
 TITLE_FONT_RATIO = 1.15
 
@@ -48,18 +52,23 @@ def _set_apart(paragraph, body_size: float | None) -> bool:
 
 
 def _title(paragraphs) -> str:
+    """The first Title/Heading paragraph among the first few, else a set-apart first paragraph."""
     texts = [p for p in paragraphs if p.text.strip()]
     if len(texts) < 2:
         return ""
+
+    def headline(p) -> bool:
+        text = p.text.strip()
+        return len(text) <= MAX_TITLE_CHARS and not text.endswith(("。", "！", "？"))
+
+    for p in texts[:TITLE_SCAN_PARAGRAPHS]:
+        if _style_name(p).startswith(_TITLE_STYLES) and headline(p):
+            return p.text.strip()
     first = texts[0]
-    text = first.text.strip()
-    if len(text) > MAX_TITLE_CHARS or text.endswith(("。", "！", "？")):
-        return ""
-    style = _style_name(first)
-    if style.startswith(_TITLE_STYLES):
-        return text
     sizes = [s for s in (_font_size(p) for p in texts[1:]) if s]
-    return text if _set_apart(first, median(sizes) if sizes else None) else ""
+    if headline(first) and len(first.text.strip()) > MAX_LABEL_CHARS and _set_apart(first, median(sizes) if sizes else None):
+        return first.text.strip()
+    return ""
 
 
 class DocxFormat:

@@ -23,6 +23,8 @@ TEXT_AFTER_TITLE_LINES = 3
 # A title runs over at most this many lines and characters.
 MAX_TITLE_LINES = 3
 MAX_TITLE_CHARS = 80
+# A short large line right above another large line is a section label ("要闻"), not the title.
+MAX_LABEL_CHARS = 6
 # Lines of one title differ in size by at most this many points (rounding).
 SAME_SIZE_PT = 0.6
 
@@ -78,7 +80,8 @@ def layout_title(lines: list[tuple[str, float]]) -> str:
             run.append(lines[i + len(run)][0])
         after = lines[i + len(run): i + len(run) + TEXT_AFTER_TITLE_LINES]
         title = " ".join(run)
-        if any(_TEXT_RE.search(t) for t, _ in after) and len(title) <= MAX_TITLE_CHARS:
+        kicker = len(title) <= MAX_LABEL_CHARS and bool(after) and after[0][1] >= TITLE_FONT_RATIO * body
+        if not kicker and any(_TEXT_RE.search(t) for t, _ in after) and len(title) <= MAX_TITLE_CHARS:
             return title
         i += len(run)
     return ""

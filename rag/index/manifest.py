@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -20,8 +21,11 @@ READABLE_VERSIONS = (1, 2)
 MANIFEST_FILE = "manifest.json"
 
 
+@functools.lru_cache(maxsize=1)
 def loader_id() -> str:
-    """Fingerprint of the cleaning and splitting code: when it changes, files are read again."""
+    """Fingerprint of the cleaning and splitting code: when it changes, files are read again.
+
+    Computed once per process: the fingerprint of the code this process runs."""
     from .. import chunking, loading
 
     fingerprint = getattr(loading, "fingerprint", None)

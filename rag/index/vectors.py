@@ -8,6 +8,7 @@ embedded twice.
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -17,7 +18,10 @@ from ..schema import Chunk, content_hash
 
 # Sentences shorter than this (characters) get no stored vector: headings, 「记者：」-style
 # fragments and list markers. Callers embed those few themselves (sentence_vectors → None).
+# Same bound as the answer judge's candidates (rag.answer.evidence.MIN_SENTENCE_CHARS).
 MIN_SENTENCE_CHARS = 6
+# Questions (an interviewer's) are never answer candidates either: no stored vector.
+_QUESTION_END_RE = re.compile(r"[？?][”’」』）)]*$")
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -33,11 +37,13 @@ def vector_key(model_id: str, text: str) -> str:
 
 
 def chunk_sentences(chunk: Chunk, min_chars: int = MIN_SENTENCE_CHARS) -> list[str]:
-    """The sentences of a chunk that get stored vectors, as exact substrings of its text."""
+    """The sentences of a chunk that get stored vectors (exact substrings of its text): every
+    ``split_sentences`` piece of at least ``min_chars`` that is neither the title nor a question."""
     out = []
     for s, e in split_sentences(chunk.text):
-        if e - s >= min_chars:
-            out.append(chunk.text[s:e])
+        text = chunk.text[s:e]
+        if e - s >= min_chars and text != chunk.title and not _QUESTION_END_RE.search(text):
+            out.append(text)
     return out
 
 

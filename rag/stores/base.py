@@ -62,7 +62,8 @@ class BuildContext:
     snapshot: str  # its final name
     embed_model: str
     dim: int
-    rebuild: bool  # True: write everything afresh (no incremental update)
+    rebuild: bool  # the user asked for a full rebuild: replace whatever the store holds
+    fresh: bool = True  # write everything afresh (rebuild, first build, store switch, new chunking)
 
 
 class VectorStore(Protocol):

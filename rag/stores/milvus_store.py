@@ -41,6 +41,8 @@ UPSERT_BATCH = 512
 # Same switch point as FAISS: exact search below it, HNSW above (rag.stores.faiss_store).
 from .faiss_store import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, HNSW_THRESHOLD  # noqa: E402
 
+# Milvus caps offset + limit of one query at 16,384 rows (its default quota, queryNode.maxQueryResultWindow).
+QUERY_WINDOW = 16_384
 # Seconds to wait for a Milvus server before reporting it unreachable.
 CONNECT_TIMEOUT = 10.0
 PROPERTY_MODEL = "rag.embed_model"
@@ -197,6 +199,7 @@ class MilvusWriter:
         self.doc_ids: set[str] = set()
         if live is not None and not ctx.rebuild:
             _check_model(client, live, ctx.embed_model, ctx.dim)
+        if live is not None and not ctx.fresh:
             self.collection, self.fresh = live, False
             self.doc_ids = self._stored_doc_ids()
         else:
@@ -206,6 +209,12 @@ class MilvusWriter:
         self.previous = live
 
     def _stored_doc_ids(self) -> set[str]:
+        rows = _call("计数", self.client.query, self.collection, filter="", output_fields=["count(*)"])
+        total = int(rows[0]["count(*)"]) if rows else 0
+        if total <= QUERY_WINDOW:  # one plain query (Milvus Lite has no timestamp service for iterators)
+            rows = _call("读取文档", self.client.query, self.collection, filter="", output_fields=["doc_id"],
+                         limit=QUERY_WINDOW)
+            return {r["doc_id"] for r in rows}
         ids: set[str] = set()
         it = _call("读取文档", self.client.query_iterator, self.collection, batch_size=4096,
                    filter="", output_fields=["doc_id"])
@@ -234,17 +243,37 @@ class MilvusWriter:
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.ctx.dim)
         schema.add_function(Function(name="text_bm25", function_type=FunctionType.BM25,
                                      input_field_names=["text"], output_field_names=["sparse"]))
-        index = client.prepare_index_params()
-        index.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
-        index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        _call("创建集合", client.create_collection, self.collection, schema=schema, index_params=index,
+        # No index yet: rows are bulk-inserted first, the indexes are built once at commit.
+        _call("创建集合", client.create_collection, self.collection, schema=schema,
               properties={PROPERTY_MODEL: self.ctx.embed_model, PROPERTY_DIM: str(self.ctx.dim)})
+
+    def _build_indexes(self, rows: int) -> str:
+        """Dense: exact (FLAT) up to HNSW_THRESHOLD rows, HNSW beyond (as with FAISS); sparse: BM25."""
+        dense_type = "HNSW" if rows > HNSW_THRESHOLD else "FLAT"
+        for kind in (dense_type, "FLAT"):
+            index = self.client.prepare_index_params()
+            params = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION} if kind == "HNSW" else {}
+            index.add_index(field_name="dense", index_type=kind, metric_type="IP", params=params)
+            index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            try:
+                self.client.create_index(self.collection, index)
+                break
+            except Exception as exc:  # an engine without HNSW (some Milvus Lite builds) gets exact search
+                if kind == "FLAT":
+                    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+                    raise StoreError(f"Milvus 建立索引失败：{first}。请检查 Milvus 服务（RAG_MILVUS_URI）。") from None
+                try:
+                    self.client.drop_index(self.collection, "dense")
+                except Exception:
+                    pass
+        _call("加载集合", self.client.load_collection, self.collection)
+        return kind.lower()
 
     def upsert(self, rows: Sequence[StoreRow]) -> None:
         for i in range(0, len(rows), UPSERT_BATCH):
             batch = [{"chunk_id": r.chunk_id, "doc_id": r.doc_id, "text": r.lexical_text,
                       "dense": np.asarray(r.vector, dtype=np.float32).tolist()} for r in rows[i:i + UPSERT_BATCH]]
-            _call("写入", self.client.upsert, self.collection, batch)
+            _call("写入", self.client.insert if self.fresh else self.client.upsert, self.collection, batch)
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
         doc_ids = sorted(set(doc_ids))
@@ -253,15 +282,20 @@ class MilvusWriter:
 
     def commit(self, rows: Sequence[StoreRow]) -> tuple[dict, list[str]]:
         _call("落盘", self.client.flush, self.collection)
+        dense_index = ""
         if self.fresh:
+            dense_index = self._build_indexes(len(rows))
             if self.previous is None:
                 _call("创建别名", self.client.create_alias, self.collection, self.alias)
             else:
                 _call("切换别名", self.client.alter_alias, self.collection, self.alias)
             self._drop_old()
         files = TermStats.build([r.lexical_text for r in rows]).save(self.ctx.staging)
-        return {"kind": "milvus", "uri": _describe_uri(self.uri), "alias": self.alias,
-                "collection": self.collection}, files
+        record = {"kind": "milvus", "uri": _describe_uri(self.uri), "alias": self.alias,
+                  "collection": self.collection}
+        if dense_index:
+            record["dense_index"] = dense_index
+        return record, files
 
     def _drop_old(self) -> None:
         prefix = self.alias + "_"

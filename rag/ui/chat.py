@@ -197,7 +197,8 @@ def build_chat_tab(ws: Workspace, demo: gr.Blocks, kb_name: gr.State, default_mo
     for btn, text in zip(example_btns, examples):
         btn.click(lambda q=text: q, None, box, queue=False, api_visibility="private").then(
             respond, [box, stored, k_slider, mode, kb_name], outputs, api_visibility="private", show_progress="hidden")
-    new_btn.click(new_chat, None, outputs, api_visibility="private")
+    new_btn.click(new_chat, None, outputs, api_visibility="private", show_progress="hidden")
     chatbot.clear(new_chat, None, outputs, api_visibility="private")
-    demo.load(restore, [stored, kb_name], [chatbot, sources, export_btn, banner], api_visibility="private")
+    demo.load(restore, [stored, kb_name], [chatbot, sources, export_btn, banner], api_visibility="private",
+              show_progress="hidden")
     kb_name.change(lambda n: health_banner(ws, n), [kb_name], banner, api_visibility="private")

@@ -56,11 +56,12 @@ def health_html(kb: KnowledgeBase) -> str:
 
 
 def build_status_html(kb: KnowledgeBase) -> str:
+    """The background build's state; ``data-builds`` counts the builds this program started."""
     status = kb.build_status()
-    if not status.message:
-        return ""
     kind = {"running": "info", "failed": "error", "done": "ok"}.get(status.state, "info")
-    return _lines([(kind, status.message)])
+    body = _lines([(kind, status.message)]) if status.message else ""
+    return (f'<div class="kb-build" data-state="{html.escape(status.state)}" data-builds="{int(status.builds)}"'
+            f' role="status" aria-live="polite">{body}</div>')
 
 
 def _summary(kb: KnowledgeBase, articles: list[dict]) -> str:
@@ -277,7 +278,8 @@ def build_kb_tab(ws: Workspace, demo: gr.Blocks, kb_name: gr.State) -> None:
         page_caption = gr.Markdown("", elem_id="kb-page")
         next_btn = gr.Button("下一页", size="sm", elem_id="kb-next", scale=0, min_width=90)
     page_state = gr.State(1)
-    status = gr.HTML(build_status_html(first), elem_id="kb-status")
+    build = gr.HTML(build_status_html(first), elem_id="kb-build")
+    status = gr.HTML("", elem_id="kb-status")
     pending = gr.State(None)  # the token of a change waiting for its second step (server-side)
     with gr.Column(visible=False, elem_id="kb-confirm") as confirm_box:
         confirm_msg = gr.HTML("", elem_id="kb-confirm-msg")
@@ -307,31 +309,35 @@ def build_kb_tab(ws: Workspace, demo: gr.Blocks, kb_name: gr.State) -> None:
 
     # ---------------------------------------------------------------- events (page-internal: private)
 
-    P = {"api_visibility": "private"}
+    # Page-internal, and without Gradio's progress overlay (its "processing" is English):
+    # changing actions first write a Chinese "working" line.
+    P = {"api_visibility": "private", "show_progress": "hidden"}
     vouts = view_outputs()
-    demo.load(on_load, [kb_name], vouts + [status, timer, kb_select], **P)
+    demo.load(on_load, [kb_name], vouts + [build, timer, kb_select], **P)
     search_box.submit(search, [kb_name, search_box], vouts, **P)
-    search_box.change(search, [kb_name, search_box], vouts, show_progress="hidden", **P)
+    search_box.change(search, [kb_name, search_box], vouts, **P)
     prev_btn.click(lambda n, q, p: turn(n, q, p, -1), [kb_name, search_box, page_state], vouts, **P)
     next_btn.click(lambda n, q, p: turn(n, q, p, +1), [kb_name, search_box, page_state], vouts, **P)
     article_pick.input(preview_article, [kb_name, article_pick], preview, **P)
     table.select(pick_row, [kb_name, search_box, page_state], [article_pick, preview], **P)
-    timer.tick(tick, [kb_name, search_box, page_state], [status, timer] + vouts, show_progress="hidden", **P)
+    timer.tick(tick, [kb_name, search_box, page_state], [build, timer] + vouts, **P)
 
     confirm_outs = [pending, confirm_box, confirm_msg]
-    clear_status = {"fn": lambda: "", "inputs": None, "outputs": status, "queue": False, **P}
+    clear_status = {"fn": lambda: _lines([("info", "正在处理…")]), "inputs": None, "outputs": status,
+                    "queue": False, **P}
     upload_btn.click(**clear_status).then(
         upload, [kb_name, files, password], [status, files] + confirm_outs + [timer], **P)
     delete_btn.click(**clear_status).then(ask_delete, [kb_name, victim, password], [status] + confirm_outs, **P)
-    yes_btn.click(confirm, [pending, password], [status] + confirm_outs + [kb_name, kb_select, timer], **P).then(
+    yes_btn.click(**clear_status).then(confirm, [pending, password], [status] + confirm_outs + [kb_name, kb_select, timer], **P).then(
         lambda n: view(n, "", 1), [kb_name], vouts, **P)
     no_btn.click(cancel, [pending], [status] + confirm_outs, **P)
     update_btn.click(**clear_status).then(update, [kb_name, password], [status, timer], **P)
     for btn in (full_btn, repair_btn):
         btn.click(**clear_status).then(rebuild_all, [kb_name, password], [status, timer], **P)
-    kb_select.input(lambda n: (n, *view(n, "", 1)), [kb_select], [kb_name] + vouts, **P)
+    kb_select.input(lambda n: (n, *view(n, "", 1), build_status_html(ws.get(n))), [kb_select],
+                    [kb_name] + vouts + [build], **P)
     if ws.multi:
-        create_btn.click(create, [new_name, password], [status, kb_name, kb_select, new_name], **P).then(
+        create_btn.click(**clear_status).then(create, [new_name, password], [status, kb_name, kb_select, new_name], **P).then(
             lambda n: view(n, "", 1), [kb_name], vouts, **P)
         drop_kb_btn.click(**clear_status).then(ask_delete_kb, [kb_name, password], [status] + confirm_outs, **P)
 

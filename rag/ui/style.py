@@ -11,7 +11,10 @@ from .locale import FORCE_LOCALE_JS
 NARROW_MAX_PX = 768  # at or below this width the sources panel sits below the chat: [n] opens a drawer
 
 CSS = """
-#answer-hint { color: var(--body-text-color-subdued); font-size: 0.9em; min-height: 1.2em; }
+/* Secondary text. Gradio's --body-text-color-subdued is 2.4:1 on white in the Soft theme. */
+:root { --rag-subdued: #4b5563; }
+.dark { --rag-subdued: #a1a1aa; }
+#answer-hint { color: var(--rag-subdued); font-size: 0.9em; min-height: 1.2em; }
 #answer-hint p { margin: 0; }
 .refusal { background: #fff5f5; border-left: 4px solid #dc2626; color: #7f1d1d;
            padding: 8px 12px; border-radius: 6px; }
@@ -19,7 +22,7 @@ CSS = """
 .refusal-tag { display: inline-block; font-size: 0.78em; background: #b91c1c; color: #ffffff;
                border-radius: 4px; padding: 0 6px; margin-right: 6px; }
 .dark .refusal-tag { background: #fecaca; color: #7f1d1d; }
-.answer-notes { color: var(--body-text-color-subdued); font-size: 0.82em; margin-top: 6px; }
+.answer-notes { color: var(--rag-subdued); font-size: 0.82em; margin-top: 6px; }
 .unsupported { color: #b45309; cursor: help; }
 .dark .unsupported { color: #fbbf24; }
 a.cite { text-decoration: none; font-weight: 600; font-size: 0.8em; vertical-align: super;
@@ -27,7 +30,7 @@ a.cite { text-decoration: none; font-weight: 600; font-size: 0.8em; vertical-ali
 .dark a.cite { color: #93c5fd; }
 a.cite:hover, a.cite:focus-visible { text-decoration: underline; }
 #sources { max-height: 680px; overflow-y: auto; }
-.src-empty, .src-none { color: var(--body-text-color-subdued); font-size: 0.9em; padding: 6px 0; }
+.src-empty, .src-none { color: var(--rag-subdued); font-size: 0.9em; padding: 6px 0; }
 .src-group { margin-bottom: 10px; }
 .src-group > summary { cursor: pointer; font-weight: 600; padding: 4px 0; }
 .src-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -39,7 +42,7 @@ a.cite:hover, a.cite:focus-visible { text-decoration: underline; }
 .src-title { font-weight: 600; }
 .src-n { color: #1d4ed8; margin-right: 4px; }
 .dark .src-n { color: #93c5fd; }
-.src-meta { color: var(--body-text-color-subdued); font-size: 0.82em; margin: 2px 0 6px; }
+.src-meta { color: var(--rag-subdued); font-size: 0.82em; margin: 2px 0 6px; }
 .src-text { line-height: 1.75; font-size: 0.92em; max-height: 240px; overflow-y: auto; }
 mark, .src-text mark, .chunk-text mark { background: #fde68a; color: #1f2937; padding: 0 1px; border-radius: 2px; }
 .dark mark, .dark .src-text mark, .dark .chunk-text mark { background: #854d0e; color: #fefce8; }
@@ -47,7 +50,7 @@ mark, .src-text mark, .chunk-text mark { background: #fde68a; color: #1f2937; pa
 .kb-ok { color: #15803d; }
 .kb-error { color: #b91c1c; font-weight: 600; }
 .kb-warn { color: #b45309; }
-.kb-info { color: var(--body-text-color-subdued); }
+.kb-info { color: var(--rag-subdued); }
 .dark .kb-ok { color: #4ade80; }
 .dark .kb-error { color: #fca5a5; }
 .dark .kb-warn { color: #fbbf24; }
@@ -60,9 +63,9 @@ mark, .src-text mark, .chunk-text mark { background: #fde68a; color: #1f2937; pa
 #example-questions button { flex: 0 1 auto; min-width: 0; white-space: normal; text-align: left; }
 .chunk-list { max-height: 520px; overflow-y: auto; }
 .chunk { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin: 6px 0; }
-.chunk-meta { color: var(--body-text-color-subdued); font-size: 0.82em; margin-bottom: 4px; }
+.chunk-meta { color: var(--rag-subdued); font-size: 0.82em; margin-bottom: 4px; }
 .chunk-text { line-height: 1.7; font-size: 0.92em; white-space: pre-wrap; }
-.chunk-overlap { color: var(--body-text-color-subdued); }
+.chunk-overlap { color: var(--rag-subdued); }
 #cite-drawer { position: fixed; left: 0; right: 0; bottom: 0; z-index: 1000; max-height: 65vh;
                overflow-y: auto; background: var(--background-fill-primary);
                color: var(--body-text-color); border-top: 2px solid var(--border-color-accent, #6366f1);

@@ -2,8 +2,8 @@
 
 The app runs as a subprocess on a copy of the small sample index with RAG_API_KEY set;
 the clients are the official ``openai`` SDK, LangChain's ``ChatOpenAI`` and raw ``httpx``
-requests for the error cases. An LLM is configured but unreachable (a closed port), so
-the ``rag-zh-llm`` model shows the fallback warning.
+requests for the error cases. The ``rag-zh-llm`` model writes with a scripted
+OpenAI-compatible server (tests/_openai_server.py) running in this process.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import httpx
 import openai
 import pytest
 
-from _app_server import ROOT, AppServer, copy_dir, free_port
+from _app_server import ROOT, AppServer, copy_dir
+from _openai_server import TEST_KEY as LLM_KEY
+from _openai_server import OpenAIServer, Reply
 
 pytestmark = pytest.mark.slow
 
@@ -26,14 +28,20 @@ FOLLOW_UP = "那个中心是什么？"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, small_corpus_dir, small_index_dir):
+def llm():
+    server = OpenAIServer(api_key=LLM_KEY).start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, small_corpus_dir, small_index_dir, llm):
     base = tmp_path_factory.mktemp("server")
     corpus = copy_dir(small_corpus_dir, base / "corpus")
     index = copy_dir(small_index_dir, base / "index")
-    dead_llm = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     srv = AppServer(corpus, index, base / "app.log", RAG_API_KEY=KEY, RAG_LLM="extractive",
-                    OPENAI_API_KEY="sk-unused", OPENAI_BASE_URL=dead_llm, RAG_LLM_MODEL="some-model",
-                    RAG_LLM_MAX_RETRIES="0", RAG_LLM_TIMEOUT="5")
+                    OPENAI_API_KEY=LLM_KEY, OPENAI_BASE_URL=llm.url, RAG_LLM_MODEL="scripted-model",
+                    RAG_LLM_MAX_RETRIES="0", RAG_LLM_TIMEOUT="20")
     srv.start()
     yield srv
     srv.stop()
@@ -110,12 +118,50 @@ def test_text_parts_and_top_k_extension(client):
     assert len(r.model_extra["citations"]) == 1
 
 
-def test_llm_fallback_warning_is_kept(client):
-    r = client.chat.completions.create(model="rag-zh-llm", messages=[{"role": "user", "content": QUESTION}])
-    warnings = r.model_extra["rag"]["warnings"]
-    assert any("抽取式" in w for w in warnings), warnings
-    assert "注意：" in r.choices[0].message.content
-    assert r.model_extra["rag"]["mode"] == "extractive"
+LLM_TEXT = "崂山区打造了“1134”模式，即1套机制、1个中心、3项能力、4大场景。"
+
+
+def ask_llm(client, stream: bool = False, top_k: int = 1):
+    return client.chat.completions.create(
+        model="rag-zh-llm", stream=stream, messages=[{"role": "user", "content": QUESTION}],
+        extra_body={"top_k": top_k})
+
+
+def test_llm_model_answers_through_the_model(client, llm):
+    llm.reset()
+    llm.script(Reply(LLM_TEXT + "[1]"))
+    r = ask_llm(client)
+    assert r.model_extra["rag"]["mode"] == "llm"
+    assert r.choices[0].message.content.startswith(LLM_TEXT + "[1]")
+    assert len(r.model_extra["citations"]) == 1 and len(llm.chat_requests) == 1
+
+
+def test_llm_stream_whose_marks_the_check_changed_ends_with_the_checked_answer(client, llm):
+    llm.reset()
+    llm.script(Reply(LLM_TEXT + "[7]"))  # [7]: there is no 7th passage
+    chunks = list(ask_llm(client, stream=True))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    streamed, checked = text.split("\n\n（以下是核对引用后的回答）\n\n")
+    assert streamed == LLM_TEXT + "[7]"  # shown as the model wrote it, while it came
+    assert checked.startswith(LLM_TEXT + "[1]") and "**来源**\n- [1] 《" in checked
+    assert "[7]" not in checked.split("\n\n")[0]
+    assert [c["n"] for c in chunks[-1].model_extra["citations"]] == [1]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_llm_fallback_warning_is_kept(client, llm, stream):
+    llm.reset()
+    llm.script(Reply(status=500, error_message="boom"))
+    r = ask_llm(client, stream=stream, top_k=5)
+    if stream:
+        chunks = list(r)
+        content = "".join(c.choices[0].delta.content or "" for c in chunks)
+        extra = chunks[-1].model_extra
+    else:
+        content, extra = r.choices[0].message.content, r.model_extra
+    assert any("抽取式" in w for w in extra["rag"]["warnings"]), extra
+    assert "注意：" in content and "[1]" in content
+    assert extra["rag"]["mode"] == "extractive"
 
 
 def test_unknown_model_is_answered_with_the_model_list(client):
@@ -210,7 +256,11 @@ def test_the_page_is_still_served(server):
     page = httpx.get(server.url, timeout=60)
     assert page.status_code == 200 and "<html" in page.text
     config = httpx.get(server.url + "config", timeout=60).json()
-    assert ".refusal" in config["css"] and "a.cite" in config["head"]  # theme/css/head reach the page
+    from rag.ui import launch_options
+
+    look = launch_options()  # theme/css/head given to mount_gradio_app reach the page
+    assert config["css"] == look["css"] and config["head"] == look["head"]
+    assert config["theme"] == look["theme"].name
 
 
 # --- app.py start-up errors are one line --------------------------------------------

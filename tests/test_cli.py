@@ -1,41 +1,65 @@
-"""The `rag` command, run as a real subprocess."""
+"""The `rag` command, run as a real subprocess: answers, knowledge bases (--kb, rag kb …), and
+one-line Chinese errors with exit code 2, never a traceback."""
 
-import json
 import os
 import subprocess
 import sys
 
 import pytest
 
+from conftest import SMALL_FILE
+
 pytestmark = pytest.mark.slow
 
 
-def run(args, env_extra=None, timeout=600):
+def run(args, env_extra=None, timeout=900):
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def assert_one_line_error(out, *needles):
+    assert out.returncode == 2, (out.returncode, out.stdout, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误："), out.stderr
+    assert "Traceback" not in out.stderr
+    for needle in needles:
+        assert needle in out.stderr, out.stderr
 
 
 def test_ask_prints_answer_and_numbered_sources(small_index_dir, small_corpus_dir):
     out = run(["ask", "崂山区的“1134”模式指的是什么？"],
               {"RAG_INDEX_DIR": str(small_index_dir), "RAG_CORPUS_DIR": str(small_corpus_dir)})
     assert out.returncode == 0, out.stderr
-    assert "[1]" in out.stdout and "来源：" in out.stdout and "004_a725a1633d20dd26.txt" in out.stdout
+    assert "[1]" in out.stdout and "来源：" in out.stdout and SMALL_FILE in out.stdout
 
 
 @pytest.mark.parametrize("question", ["", "   "])
 def test_empty_question_is_a_message_and_exit_2(question, small_index_dir):
-    out = run(["ask", question], {"RAG_INDEX_DIR": str(small_index_dir)})
-    assert out.returncode == 2 and "empty" in out.stderr and "Traceback" not in out.stderr
+    assert_one_line_error(run(["ask", question], {"RAG_INDEX_DIR": str(small_index_dir)}))
 
 
 def test_missing_index_is_a_message_not_a_traceback(tmp_path):
-    out = run(["ask", "问题"], {"RAG_INDEX_DIR": str(tmp_path / "none")})
-    assert out.returncode == 2 and "rag index" in out.stderr and "Traceback" not in out.stderr
+    assert_one_line_error(run(["ask", "问题"], {"RAG_INDEX_DIR": str(tmp_path / "none")}), "rag index")
 
 
 def test_bad_setting_is_a_message(tmp_path):
-    out = run(["ask", "问题"], {"RAG_CHUNK_SIZE": "huge"})
-    assert out.returncode == 2 and "RAG_CHUNK_SIZE" in out.stderr
+    assert_one_line_error(run(["ask", "问题"], {"RAG_CHUNK_SIZE": "huge"}), "RAG_CHUNK_SIZE")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["ask", "问题", "--top-k", "many"], "--top-k"),
+    (["frobnicate"], "命令行参数有误"),
+    (["--kb", "../etc", "ask", "问题"], "知识库名称"),
+])
+def test_bad_arguments_are_one_line(args, needle):
+    assert_one_line_error(run(args), needle)
+
+
+def test_unwritable_index_directory_is_a_message(tmp_path, small_corpus_dir):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    out = run(["index", "--quiet"], {"RAG_INDEX_DIR": str(blocker / "index"), "RAG_CORPUS_DIR": str(small_corpus_dir)})
+    assert_one_line_error(out)
 
 
 def test_index_reports_added_unchanged_and_skipped(tmp_path):
@@ -50,3 +74,47 @@ def test_index_reports_added_unchanged_and_skipped(tmp_path):
     assert "bad.txt" in first.stderr  # the warning names the file
     second = run(["index", "--quiet"], env)
     assert "unchanged 1" in second.stdout and "0 embedded" in second.stdout
+
+
+def test_first_answer_on_a_fresh_home_comes_from_the_seeded_default(tmp_path):
+    env = {"RAG_HOME": str(tmp_path / "home")}
+    out = run(["ask", "中央经济工作会议在哪里举行？"], env)
+    assert out.returncode == 0, out.stderr
+    assert "北京" in out.stdout and "来源：" in out.stdout
+    assert (tmp_path / "home" / "kbs" / "default" / "index" / "CURRENT").is_file()
+    status = run(["kb", "status"], env)
+    assert status.returncode == 0 and "索引正常" in status.stdout, status.stdout + status.stderr
+
+
+def test_named_knowledge_base_lifecycle(tmp_path, small_corpus_dir):
+    env = {"RAG_HOME": str(tmp_path / "home")}
+    assert_one_line_error(run(["--kb", "新闻", "ask", "问题"], env), "rag kb create 新闻")
+    created = run(["kb", "create", "新闻"], env)
+    assert created.returncode == 0 and "已创建知识库 新闻" in created.stdout, created.stderr
+    corpus = tmp_path / "home" / "kbs" / "新闻" / "corpus"
+    (corpus / SMALL_FILE).write_bytes((small_corpus_dir / SMALL_FILE).read_bytes())
+    built = run(["--kb", "新闻", "index", "--quiet"], env)
+    assert built.returncode == 0 and f"added    {SMALL_FILE}" in built.stdout, built.stderr
+    asked = run(["ask", "--kb", "新闻", "崂山区的“1134”模式指的是什么？"], env)
+    assert asked.returncode == 0 and SMALL_FILE in asked.stdout, asked.stderr
+    listed = run(["kb", "list"], env)
+    assert listed.returncode == 0 and "* default" in listed.stdout and "  新闻" in listed.stdout
+    unconfirmed = run(["kb", "delete", "新闻"], env)
+    assert_one_line_error(unconfirmed, "--yes")
+    assert corpus.is_dir()
+    deleted = run(["kb", "delete", "新闻", "--yes"], env)
+    assert deleted.returncode == 0 and not corpus.exists(), deleted.stderr
+    assert_one_line_error(run(["kb", "create", "a/b"], env), "知识库名称")
+
+
+def test_status_of_a_damaged_index_says_how_to_repair(tmp_path, small_index_dir, small_corpus_dir):
+    from conftest import copy_index
+
+    index = copy_index(small_index_dir, tmp_path / "index")
+    snap = index / (index / "CURRENT").read_text().strip()
+    for f in snap.iterdir():
+        if f.suffix == ".npy":
+            f.write_bytes(b"broken")
+    out = run(["kb", "status"], {"RAG_INDEX_DIR": str(index), "RAG_CORPUS_DIR": str(small_corpus_dir)})
+    assert out.returncode == 2 and "损坏" in out.stdout and "rag index --rebuild" in out.stdout
+    assert "Traceback" not in out.stderr

@@ -1,13 +1,13 @@
-"""Knowledge-base management on real files and a real (small) index."""
+"""A knowledge base (rag/kb/base.py) on real files and a real (small) index: self-repair of a
+missing, damaged or mismatched index; upload → background build → answer; two-step delete."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
-from rag.errors import IndexNotFoundError, RagError
-from rag.kb import KnowledgeBase, UploadError, sanitize_filename
+from rag.config import ChunkSettings
+from rag.errors import KnowledgeBaseError
+from rag.kb import AccessPolicy, Actor, KnowledgeBase
 
 from _app_server import copy_dir
 
@@ -16,145 +16,123 @@ ARTICLE = """松鼠镇图书馆完成扩建
 松鼠镇图书馆于2024年5月完成扩建，新馆面积达到3200平方米，是原来的两倍。扩建工程由镇政府投资1850万元，历时十四个月。
 新馆设有儿童阅览区、古籍修复室和一间可容纳120人的报告厅。馆长周明远表示，扩建后每天可接待读者约900人次。
 """
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-
-
-@pytest.mark.parametrize(
-    "raw, safe",
-    [
-        ("../../x.txt", "x.txt"),
-        ("..\\..\\windows\\evil.md", "evil.md"),
-        ("/etc/passwd.txt", "passwd.txt"),
-        ("中文 文章（第一期）.txt", "中文 文章（第一期）.txt"),
-        ("a\x00b\nc\u202e.TXT", "abc.txt"),
-        (".hidden.txt", "hidden.txt"),
-        ("what?<>|*.pdf", "what.pdf"),
-        ("a..b.docx", "a.b.docx"),
-        ("...txt", "txt"),  # no suffix left: the upload check refuses it as unsupported
-        ("长" * 300 + ".txt", "长" * 120 + ".txt"),
-    ],
-)
-def test_sanitize_filename(raw, safe):
-    assert sanitize_filename(raw) == safe
-
-
-@pytest.mark.parametrize("raw", ["", "..", "../..", "/", " . ", "\x00\x01"])
-def test_sanitize_filename_refuses_empty_names(raw):
-    with pytest.raises(UploadError, match="文件名"):
-        sanitize_filename(raw)
+QUESTION = "松鼠镇图书馆扩建后新馆面积是多少平方米？"
+ADMIN = Actor()
 
 
 @pytest.fixture
-def kb(tmp_path, small_settings, small_corpus_dir, small_index_dir):
-    """A knowledge base over private copies of the small corpus and its index."""
-    settings = small_settings.replace(
-        corpus_dir=copy_dir(small_corpus_dir, tmp_path / "corpus"),
-        index_dir=copy_dir(small_index_dir, tmp_path / "index"),
-    )
-    return KnowledgeBase(settings, max_upload_bytes=64 * 1024)
+def private(tmp_path, small_settings, small_corpus_dir, small_index_dir):
+    """Settings over private copies of the small corpus and its index."""
+    return small_settings.replace(corpus_dir=copy_dir(small_corpus_dir, tmp_path / "corpus"),
+                                  index_dir=copy_dir(small_index_dir, tmp_path / "index"))
 
 
-def state(kb: KnowledgeBase) -> tuple:
-    files = sorted((p.name, p.read_bytes()) for p in kb.corpus_dir.iterdir())
-    return files, (kb.settings.index_dir / "CURRENT").read_text()
+def open_kb(settings) -> KnowledgeBase:
+    return KnowledgeBase(settings, policy=AccessPolicy.local())
 
 
-@pytest.mark.parametrize(
-    "name, data, expect",
-    [
-        ("picture.txt", PNG, "内容与文件类型不符"),
-        ("big.txt", ("长" * 30_000).encode("utf-8"), "文件太大"),
-        ("program.exe", b"MZ" + bytes(100), "不支持"),
-        ("noext", ARTICLE.encode(), "不支持"),
-        ("empty.txt", b"   \n", "内容与文件类型不符"),
-        ("004_a725a1633d20dd26.txt", ARTICLE.encode(), "已有同名文件"),
-        ("../..", ARTICLE.encode(), "文件名"),
-    ],
-)
-def test_refused_upload_changes_nothing(kb, name, data, expect):
-    before = state(kb)
-    change = kb.upload([(name, data)])
-    assert change.saved == [] and change.rejected == [name]
-    assert expect in change.errors[0], change.errors
-    assert change.report is None
-    assert state(kb) == before
+def live_snapshot(settings):
+    return settings.index_dir / (settings.index_dir / "CURRENT").read_text("utf-8").strip()
 
 
-def test_oversized_file_on_disk_is_refused_before_reading(kb, tmp_path):
-    big = tmp_path / "big.txt"
-    big.write_bytes(b"a" * (kb.max_upload_bytes + 1))
-    change = kb.upload([("big.txt", big)])
-    assert "文件太大" in change.errors[0] and "上限为 0.06 MB" in change.errors[0]
+def test_starts_on_a_missing_index_and_says_how_to_build(tmp_path, private):
+    kb = open_kb(private.replace(index_dir=tmp_path / "none"))
+    health = kb.warm()
+    assert health.state == "missing" and "重建索引" in health.message and health.needs_rebuild
+    assert kb.articles() == [] and not kb.has_index() and kb.files()
 
 
-def test_upload_indexes_and_delete_removes(kb, tmp_path):
-    before_articles = kb.articles()
-    old = kb.assistant()
-    change = kb.upload([("../../松鼠镇图书馆.txt", ARTICLE.encode("utf-8"))])
-    assert change.saved == ["松鼠镇图书馆.txt"] and not change.errors
-    assert change.report.added == ["松鼠镇图书馆.txt"] and change.report.embedded >= 1
-    assert not (tmp_path / "松鼠镇图书馆.txt").exists()  # nothing written outside the corpus
-    assert (kb.corpus_dir / "松鼠镇图书馆.txt").read_text("utf-8") == ARTICLE
-    assert kb.assistant() is not old  # swapped to an assistant on the new snapshot
-    titles = [a["title"] for a in kb.articles()]
-    assert "松鼠镇图书馆完成扩建" in titles
-    answer = kb.assistant().answer("松鼠镇图书馆扩建后新馆面积是多少平方米？")
-    assert not answer.refused and "3200" in answer.text
-    assert answer.citations[0].source == "松鼠镇图书馆.txt"
-
-    removed = kb.delete("松鼠镇图书馆.txt")
-    assert removed.report.removed == ["松鼠镇图书馆.txt"]
-    assert not (kb.corpus_dir / "松鼠镇图书馆.txt").exists()
-    assert kb.articles() == before_articles
-    assert kb.assistant().answer("松鼠镇图书馆扩建后新馆面积是多少平方米？").refused
+def test_starts_on_a_damaged_index_and_reports_it(private):
+    vectors = next(p for p in live_snapshot(private).iterdir() if p.suffix == ".npy")
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    kb = open_kb(private)
+    health = kb.warm()
+    assert health.state == "damaged" and "损坏" in health.message and "重建索引" in health.message
+    assert health.detail and kb.articles() == []
+    assert health.to_dict()["needs_rebuild"] is True
 
 
-def test_batch_keeps_good_files_and_reports_bad_ones(kb):
-    change = kb.upload([("good.md", ARTICLE.encode()), ("bad.txt", PNG)])
-    assert change.saved == ["good.md"] and change.rejected == ["bad.txt"]
-    assert [k for k, _ in change.lines][:2] == ["ok", "error"]
-    assert (kb.corpus_dir / "good.md").exists() and not (kb.corpus_dir / "bad.txt").exists()
+def test_starts_on_an_index_built_with_other_settings(private):
+    kb = open_kb(private.replace(chunk=ChunkSettings(size=300, overlap=100)))  # RAG_CHUNK_OVERLAP=100
+    health = kb.warm()
+    assert health.state == "mismatch" and "设置不符" in health.message and "重建索引" in health.message
+
+
+@pytest.mark.slow
+def test_rebuild_repairs_a_damaged_index(private):
+    for f in live_snapshot(private).iterdir():
+        if f.suffix in (".npy", ".index", ".jsonl"):
+            f.write_bytes(b"garbage")
+    kb = open_kb(private)
+    try:
+        assert kb.health().state == "damaged"
+        kb.rebuild(ADMIN)
+        final = kb.wait_for_build()
+        assert final.state == "done", final.error
+        assert kb.health().ok and kb.articles()
+        assert not kb.assistant().answer("崂山区的“1134”模式指的是什么？").refused
+    finally:
+        kb.close()
+
+
+@pytest.mark.slow
+def test_upload_builds_in_the_background_and_delete_takes_two_steps(private, tmp_path):
+    kb = open_kb(private)
+    try:
+        before_articles = kb.articles()
+        change = kb.upload([("../../松鼠镇图书馆.txt", ARTICLE.encode("utf-8"))], ADMIN)
+        assert change.saved == ["松鼠镇图书馆.txt"] and not change.errors
+        assert change.status.running and "正在建索引" in change.message
+        assert not (tmp_path / "松鼠镇图书馆.txt").exists()  # nothing written outside the corpus
+        assert (kb.corpus_dir / "松鼠镇图书馆.txt").read_text("utf-8") == ARTICLE
+        final = kb.wait_for_build()
+        assert final.state == "done", final.error
+        assert final.report["added"] == ["松鼠镇图书馆.txt"] and final.report["embedded"] >= 1
+        assert "松鼠镇图书馆完成扩建" in [a["title"] for a in kb.articles()]
+        answer = kb.assistant().answer(QUESTION)
+        assert not answer.refused and "3200" in answer.text
+        assert answer.citations[0].source == "松鼠镇图书馆.txt"
+
+        with pytest.raises(KnowledgeBaseError, match="确认"):
+            kb.delete("松鼠镇图书馆.txt", ADMIN, confirm=None)  # one step is not enough
+        conf = kb.request_delete("松鼠镇图书馆.txt", ADMIN)
+        assert "松鼠镇图书馆.txt" in conf.message and conf.action == "delete-file"
+        with pytest.raises(KnowledgeBaseError, match="确认"):
+            kb.delete("松鼠镇图书馆.txt", ADMIN, confirm="forged")
+        assert (kb.corpus_dir / "松鼠镇图书馆.txt").exists()
+        removed = kb.delete("松鼠镇图书馆.txt", ADMIN, confirm=conf.token)
+        assert removed.status is not None and "已删除" in removed.message
+        assert not (kb.corpus_dir / "松鼠镇图书馆.txt").exists()
+        final = kb.wait_for_build()
+        assert final.state == "done" and final.report["removed"] == ["松鼠镇图书馆.txt"], final.error
+        assert kb.articles() == before_articles
+        assert kb.assistant().answer(QUESTION).refused
+    finally:
+        kb.close()
 
 
 @pytest.mark.parametrize("name", ["nope.txt", "../corpus/004_a725a1633d20dd26.txt", ""])
-def test_delete_only_files_in_the_corpus(kb, name):
-    before = state(kb)
-    with pytest.raises(RagError, match="没有文件"):
-        kb.delete(name)
-    assert state(kb) == before
+def test_delete_only_files_in_the_corpus(private, name):
+    kb = open_kb(private)
+    before = sorted(p.name for p in kb.corpus_dir.iterdir())
+    with pytest.raises(KnowledgeBaseError, match="没有文件"):
+        kb.request_delete(name, ADMIN)
+    with pytest.raises(KnowledgeBaseError, match="没有文件"):
+        kb.delete(name, ADMIN, confirm="x")
+    assert sorted(p.name for p in kb.corpus_dir.iterdir()) == before
 
 
-def test_questions_are_answered_from_the_old_index_during_a_build(kb):
-    """A full rebuild runs in a thread; the assistant in use keeps its loaded snapshot."""
-    old = kb.assistant()
-    before = old.answer("崂山区的“1134”模式指的是什么？")
-    assert not before.refused
-    started = threading.Event()
-    seen: list = []
-
-    def progress(stage, done, total):
-        if stage == "embed" and not started.is_set():
-            started.set()
-            seen.append(kb.assistant())  # who answers while vectors are computed
-            seen.append(kb.assistant().answer("崂山区的“1134”模式指的是什么？"))
-
-    worker = threading.Thread(target=lambda: kb.rebuild(full=True, progress=progress))
-    worker.start()
-    worker.join()
-    assert started.is_set()
-    assert seen[0] is old and seen[1].text == before.text
-    assert kb.assistant() is not old
-    assert kb.assistant().answer("崂山区的“1134”模式指的是什么？").text == before.text
+def test_a_delete_token_is_for_one_file_only(private):
+    kb = open_kb(private)
+    (kb.corpus_dir / "b.txt").write_text(ARTICLE, "utf-8")
+    conf = kb.request_delete("b.txt", ADMIN)
+    with pytest.raises(KnowledgeBaseError, match="确认"):
+        kb.delete("004_a725a1633d20dd26.txt", ADMIN, confirm=conf.token)
+    assert (kb.corpus_dir / "004_a725a1633d20dd26.txt").exists() and (kb.corpus_dir / "b.txt").exists()
+    assert kb.build_status().builds == 0
 
 
-def test_first_build_from_an_empty_index(tmp_path, small_settings):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "图书馆.txt").write_text(ARTICLE, "utf-8")
-    kb = KnowledgeBase(small_settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index"))
-    assert not kb.has_index() and kb.articles() == [] and kb.files() == ["图书馆.txt"]
-    with pytest.raises(IndexNotFoundError, match="rag index"):
-        kb.assistant().answer("松鼠镇图书馆扩建后新馆面积是多少平方米？")
-    change = kb.rebuild()
-    assert change.report.added == ["图书馆.txt"] and kb.has_index()
-    assert "3200" in kb.assistant().answer("松鼠镇图书馆扩建后新馆面积是多少平方米？").text
+def test_construction_is_cheap_and_reads_nothing(tmp_path, private):
+    kb = open_kb(private.replace(index_dir=tmp_path / "none"))
+    assert kb.build_status().state == "idle" and kb.modes == ["extractive"]
+    assert kb.assistant()._index is None  # nothing loaded until asked

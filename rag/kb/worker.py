@@ -12,12 +12,14 @@ import json
 import os
 import pickle
 import sys
+import threading
 import time
 import traceback
 from dataclasses import asdict
 
 BUILD_NICENESS = 10  # builds yield the CPU to answering (nice(2): 0 normal … 19 lowest)
 PROGRESS_INTERVAL_SECONDS = 0.5  # at most two progress lines a second per stage
+PARENT_CHECK_SECONDS = 2.0  # how soon a build notices that the program that started it has gone
 
 
 def _emit(obj: dict) -> None:
@@ -54,11 +56,21 @@ def run(job: dict) -> int:
     return 0
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Stop when the parent dies (a killed app leaves no orphan build; its temporary snapshot
+    is cleaned by the next build)."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
 def main() -> int:
     try:
         os.nice(BUILD_NICENESS)
     except OSError:
         pass
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     job = pickle.loads(sys.stdin.buffer.read())
     return run(job)
 

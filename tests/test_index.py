@@ -318,8 +318,12 @@ def test_the_cache_key_is_the_embedded_text_so_a_new_title_re_embeds(tiny_corpus
     assert any(t.startswith("甲公司的新标题") for t in embedder.texts)
     index = load_index(index_dir, NANO)
     chunk = next(c for c in index.chunks if c.source == "a.txt")
-    fresh = make_embedder(NANO).embed([f"{chunk.title}\n{chunk.text}"])[0]
+    from rag.index import embedding_text, vector_key
+
+    assert chunk.title == "甲公司的新标题"
+    fresh = make_embedder(NANO).embed([embedding_text(chunk)])[0]
     assert float(index.chunk_vector(chunk.chunk_id) @ fresh) > 0.9999
+    assert vector_key(NANO, embedding_text(chunk)) != vector_key("another-model", embedding_text(chunk))
 
 
 def test_sentence_vectors_are_stored_and_reused_by_content(tiny_corpus, tmp_path):

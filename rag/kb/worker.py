@@ -46,7 +46,8 @@ def run(job: dict) -> int:
         _emit({"error": str(exc)})
         return 2
     except OSError as exc:
-        _emit({"error": f"无法写入索引目录（{exc.strerror or exc}：{exc.filename or ''}）。请检查目录权限和磁盘空间。"})
+        _emit({"error": f"建索引时读写文件失败（{exc.strerror or exc}：{exc.filename or ''}）。"
+                        "请检查目录权限和磁盘空间；若是文件在建索引时被删除，稍后的重建会补上。"})
         return 2
     except Exception as exc:  # noqa: BLE001 - reported to the parent, traceback to the log
         traceback.print_exc(file=sys.stderr)

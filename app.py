@@ -113,7 +113,6 @@ def create_app(library: Library, settings: Settings, *, host: str = DEFAULT_HOST
     from rag.server import ChatService, openai_router
     from rag.ui import build_app, launch_options
 
-    kb = library.get()
     demo = build_app(library, default_mode=settings.llm_mode, top_k=settings.top_k)  # rag.ui: the page switches knowledge bases
     demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
     api = FastAPI(title="rag-zh", docs_url=None, redoc_url=None, openapi_url=None)

@@ -214,20 +214,24 @@ def measure_llm_gate(
     *,
     top_k: int,
     progress: Progress | None = None,
+    server: OpenAIServer | None = None,
 ) -> dict[str, str]:
     """``{question id: Answer.gate}`` for every question answered in LLM mode.
 
-    Starts the scripted OpenAI-compatible server on 127.0.0.1 for the duration,
-    answers each question through a fresh ``Assistant`` configured for it, and
-    records whether the pipeline refused before calling the model.
+    Starts the scripted OpenAI-compatible server on 127.0.0.1 for the duration (or
+    uses ``server``, started, which accepts ``GATE_PROBE_KEY``), answers each question
+    through a fresh ``Assistant`` configured for it, and records whether the
+    pipeline refused before calling the model.
     """
+    if server is None:
+        with OpenAIServer(api_key=GATE_PROBE_KEY, default=Reply(GATE_PROBE_REPLY)) as own:
+            return measure_llm_gate(settings, questions, top_k=top_k, progress=progress, server=own)
     from ..assistant import Assistant
 
+    assistant = Assistant(llm_settings(settings, server.url))
     decisions: dict[str, str] = {}
-    with OpenAIServer(api_key=GATE_PROBE_KEY, default=Reply(GATE_PROBE_REPLY)) as server:
-        assistant = Assistant(llm_settings(settings, server.url))
-        for i, q in enumerate(questions, 1):
-            decisions[q.id] = assistant.answer(q.question, top_k=top_k).gate or ""
-            if progress:
-                progress(i, len(questions))
+    for i, q in enumerate(questions, 1):
+        decisions[q.id] = assistant.answer(q.question, top_k=top_k).gate or ""
+        if progress:
+            progress(i, len(questions))
     return decisions

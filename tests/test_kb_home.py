@@ -137,3 +137,16 @@ def test_using_the_default_knowledge_base_leaves_the_checkout_untouched(tmp_path
     assert final.state == "done", final.error
     assert _checkout_state() == before
     assert (tmp_path / "kbs" / "default" / "corpus").is_dir()
+
+
+def test_assistant_answers_from_a_named_knowledge_base(tmp_path):
+    from rag.assistant import Assistant
+
+    settings = Settings.from_env({"RAG_HOME": str(tmp_path)})
+    with pytest.raises(KnowledgeBaseError, match="rag kb create 甲"):
+        Assistant(settings, kb="甲")
+    create_kb(tmp_path, "甲")
+    a = Assistant(settings, kb="甲")
+    assert a.settings.kb == "甲" and a.settings.corpus_dir == tmp_path / "kbs" / "甲" / "corpus"
+    default = Assistant(settings)  # seeds the default knowledge base, loads nothing yet
+    assert (default.settings.index_dir / "CURRENT").is_file() and default._index is None

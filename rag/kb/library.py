@@ -46,7 +46,7 @@ class Library:
         return [self.default_name] if self.explicit else list_names(self.home)
 
     def infos(self) -> list[dict]:
-        """One dict per knowledge base: name, created_at, files, health (no index is loaded for this)."""
+        """One dict per knowledge base: name, created_at, default, loaded, building (loads no index)."""
         out = []
         for name in self.names():
             meta = {} if self.explicit else read_meta(self.home, name)

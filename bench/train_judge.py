@@ -245,7 +245,7 @@ def main(argv=None) -> int:
 
     # 1. the sentence ranker
     subject_off = {"min_similarity": -1.0, "min_coverage": -1.0}
-    sx, sy = [], []
+    sx, sy, sq = [], [], []
     for n, (q, analysis, passages) in enumerate(items, 1):
         evidence = gather_evidence(analysis, passages, index, embedder, ranker=UNTRAINED_RANKER, subject=subject_off)
         if n % 20 == 0:
@@ -256,24 +256,34 @@ def main(argv=None) -> int:
         for s in evidence.sentences:
             sx.append([s.feature(f) for f in SENTENCE_FEATURES])
             sy.append(sentence_label(s.text, q["evidence"]))
+            sq.append(n - 1)
     embedder.save()
-    sx, sy = np.array(sx), np.array(sy)
+    sx, sy, sq = np.array(sx), np.array(sy), np.array(sq)
     mean, scale, lr = fit_lr(sx, sy, 1.0, balanced=False)
     ranker = to_linear(SENTENCE_FEATURES, mean, scale, lr)
+    # Cross-fitted rankers: each question's judge features come from a ranker not trained on it,
+    # so the judge learns from scores like those it will see on new questions.
+    fold_of = {i: i % FOLDS for i in range(len(items))}
+    fold_rankers = []
+    for k in range(FOLDS):
+        keep = np.array([fold_of[i] != k for i in sq])
+        m, sc, fl = fit_lr(sx[keep], sy[keep], 1.0, balanced=False)
+        fold_rankers.append(to_linear(SENTENCE_FEATURES, m, sc, fl))
     print(f"ranker: {int(sy.sum())} positive of {len(sy)} sentences; coef "
           + ", ".join(f"{f}={c:+.2f}" for f, c in zip(SENTENCE_FEATURES, ranker.coef)))
 
     # 2. question-level features with the trained ranker
     rows, labels, crosslingual, top1 = [], [], [], []
-    for q, analysis, passages in items:
-        evidence = gather_evidence(analysis, passages, index, embedder, ranker=ranker, subject=subject_off)
+    for i, (q, analysis, passages) in enumerate(items):
+        evidence = gather_evidence(analysis, passages, index, embedder, ranker=fold_rankers[fold_of[i]],
+                                   subject=subject_off)
         rows.append(evidence.features)
         labels.append(0 if q["type"] == "unanswerable" else 1)
         crosslingual.append(analysis.crosslingual)
         if q["type"] != "unanswerable":
             top1.append(any(sentence_label(s.text, q["evidence"]) for s in evidence.sentences[:1]))
     y = np.array(labels)
-    print(f"ranker top-1 sentence holds the evidence for {np.mean(top1):.3f} of answerable questions")
+    print(f"ranker (cross-fitted) top-1 sentence holds the evidence for {np.mean(top1):.3f} of answerable questions")
 
     full, full_report = train_classifier("full", QUESTION_FEATURES, rows, y)
     semantic, semantic_report = train_classifier("semantic", SEMANTIC_FEATURES, rows, y)

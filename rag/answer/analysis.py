@@ -82,8 +82,16 @@ DEFINITION_RE = re.compile("即|是指|指的是|就是|称为|称作|叫做|定
 YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
 # Measure words and units a number question can ask for ("多少数据" asks for no unit).
-_MEASURE_WORDS = set("个家项次位名种倍岁条批所类只台款亿万千百元人件座米吨户年天月周%％")
-_UNIT_ALIASES = {"岁数": "岁", "年龄": "岁", "钱": "元", "人民币": "元", "美金": "美元"}
+_MEASURE_WORDS = set("个家项次位名种倍岁条批所类只台款亿万千百元人件座米吨户年天月周%％亩张枚辆股")
+_UNIT_ALIASES = {"岁数": "岁", "年龄": "岁", "钱": "元", "人民币": "元", "美金": "美元", "资金": "元", "金额": "元",
+                 "投资额": "元", "总投资": "元", "营收": "元", "营业收入": "元", "产值": "元", "市值": "元",
+                 "估值": "元", "募资": "元", "融资": "元", "补贴": "元", "售价": "元", "价格": "元"}
+# The attribute a question asks about sits right before its question word (「…的营业收入是多少」)
+# or right after 多少/几 (「多少粉丝」): the value must come with it.
+_ASK_RE = re.compile("多少|几[个家项次位名种倍岁条批所类只台款年天月]?|多大|多高|多长|多久|多远|哪一年|哪年|哪一天|哪天|何时"
+                     "|什么时候|在哪里|在哪|哪里|哪家|哪个|哪所|哪位|谁|为什么|为何|什么")
+_FILLER_TAIL_RE = re.compile("(?:一共|总共|大概|大约|分别|究竟|到底|共|是|有|为|达|要|了|的|在|由|从|被|卖|花|投|拿|用)+$")
+_FILLER_HEAD_RE = re.compile("^(?:的|是|有)+")
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
@@ -105,6 +113,7 @@ class QuestionAnalysis:
     terms: tuple[str, ...] = ()
     content: str = ""  # the question without question words and function characters
     crosslingual: bool = False  # too little Chinese to match the articles word by word
+    attribute: str = ""  # the asked-about attribute next to the question word (营业收入, 粉丝), or ""
 
     def __post_init__(self) -> None:
         if self.qtype not in TYPES:
@@ -238,6 +247,25 @@ def named_entities(question: str) -> list[str]:
     return seen
 
 
+def asked_attribute(question: str) -> str:
+    """The words a question's slot is about: 「百奥赛图的营业收入是多少」 → 营业收入, 「有多少粉丝」 → 粉丝."""
+    m = _ASK_RE.search(question)
+    if not m:
+        return ""
+    before = re.split(r"[，,。？?！!、；;：:“”\"（）()\s]", question[:m.start()])[-1]
+    before = _FILLER_TAIL_RE.sub("", before)
+    before = before.split("的")[-1] if "的" in before else before[-4:]
+    after_text = ""
+    if m.group().startswith(("多少", "几")):  # the counted noun: 多少粉丝, 几张GPU
+        after = re.match(r"[\u4e00-\u9fffA-Za-z]{1,4}", question[m.end():])
+        after_text = _FILLER_HEAD_RE.sub("", after.group()) if after else ""
+        after_text = re.split("是|在|的|有|呢|吗", after_text)[0] if after_text else ""
+        if after_text[:1] in _MEASURE_WORDS:
+            after_text = after_text[1:]
+    parts = [p for p in (before[-4:], after_text) if len(p) >= 2]
+    return "".join(parts)
+
+
 def analyze(question: str) -> QuestionAnalysis:
     """Answer type, slot, unit, entities and terms of ``question``."""
     qtype = answer_type(question)
@@ -250,6 +278,7 @@ def analyze(question: str) -> QuestionAnalysis:
         terms=tuple(extract_terms(question)),
         content=content_text(question),
         crosslingual=is_crosslingual(question),
+        attribute=asked_attribute(question),
     )
 
 

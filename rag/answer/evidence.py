@@ -46,11 +46,11 @@ QUESTION_CACHE_SIZE = 512
 
 SENTENCE_FEATURES = (
     "similarity", "similarity_gap", "coverage", "own_coverage", "char_coverage", "focus", "typed", "slot_new",
-    "entities_ok", "heading", "passage_rank", "defines",
+    "entities_ok", "heading", "passage_rank", "defines", "attribute", "slot_near",
 )
 QUESTION_FEATURES = (
     "best_similarity", "similarity_contrast", "best_score", "best_coverage", "entity_share", "slot_support",
-    "slot_similarity", "dense_top", "best_focus",
+    "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
 )
 SEMANTIC_FEATURES = ("best_similarity", "similarity_contrast", "slot_similarity", "dense_top")
 
@@ -281,6 +281,34 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
     return False, True
 
 
+SLOT_WINDOW = 12  # characters between the asked-about attribute and its value (「营业收入达38.5亿元」)
+
+
+def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
+    """Positions of values of the asked-for kind in ``sentence`` that the question does not already hold."""
+    q = _squash(analysis.text)
+    kind = analysis.qtype
+    if kind == "number":
+        rest = YEAR_OR_DATE_RE.sub(lambda m: "#" * len(m.group()), sentence)
+        return [m.start() for m in _NUMBER_TOKEN_RE.finditer(rest) if m.group() not in q]
+    pattern = {"date": DATE_RE, "place": PLACE_RE, "person": _PERSON_RE}.get(kind)
+    if pattern is None:
+        return []
+    return [m.start() for m in pattern.finditer(sentence) if m.group() not in q]
+
+
+def slot_near(analysis: QuestionAnalysis, sentence: str, new: bool) -> bool:
+    """A new value of the asked-for kind within SLOT_WINDOW characters of the asked-about attribute."""
+    if not new:
+        return False
+    if analysis.qtype not in ("number", "date", "place", "person") or not analysis.attribute:
+        return new
+    attr = set(_chars(analysis.attribute))
+    marks = [i for i, ch in enumerate(sentence) if ch in attr]
+    values = _values(analysis, sentence)
+    return any(abs(i - j) <= SLOT_WINDOW for i in marks for j in values)
+
+
 def _defines(analysis: QuestionAnalysis, sentence: str) -> bool:
     """A definition question's term followed closely by 是/指/即/称为 (the defining sentence)."""
     if analysis.qtype != "definition":
@@ -361,6 +389,7 @@ def sentence_features(
     entity_tokens = set().union(*(tokens(e) for e in analysis.entities)) if analysis.entities else set()
     focus = {t: w for t, w in weights.items() if t not in entity_tokens}
     qchars = _chars(analysis.content)
+    attribute_chars = _chars(analysis.attribute)
     local_entities = [e for e in analysis.entities if not re.fullmatch(r"\d{4}年", e)]
     spans_of = {pi: split_sentences(p.text) for pi, p in enumerate(passages)}
     title_tokens = {pi: tokens(p.title) for pi, p in enumerate(passages)}
@@ -379,12 +408,13 @@ def sentence_features(
         hi = spans[min(c.index + NEIGHBOURHOOD, len(spans) - 1)][1]
         window = _squash(p.title + p.text[lo:hi])
         typed, new = slot_filled(analysis, c.text)
+        own_chars = _chars(c.text)
         c.features = {
             "similarity": sim,
             "similarity_gap": sim - best_sim,
             "coverage": max(own_cov, CONTEXT_DISCOUNT * _coverage(weights, context)),
             "own_coverage": own_cov,
-            "char_coverage": _char_coverage(qchars, _chars(c.text)),
+            "char_coverage": _char_coverage(qchars, own_chars),
             "focus": _coverage(focus, own) if focus else 1.0,
             "typed": float(typed),
             "slot_new": float(new),
@@ -392,6 +422,10 @@ def sentence_features(
             "heading": float(not _ENDS_SENTENCE_RE.search(c.text) and not c.text.endswith(("：", ":"))),
             "passage_rank": c.passage / n_passages,
             "defines": float(_defines(analysis, c.text)),
+            # the asked-about attribute (营业收入, 粉丝) in this very sentence: where the value must sit
+            "slot_near": float(slot_near(analysis, c.text, new)),
+            "attribute": (sum(ch in own_chars for ch in attribute_chars) / len(attribute_chars)
+                          if attribute_chars else 1.0),
         }
 
 
@@ -414,6 +448,10 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
         "slot_similarity": max((c.feature("similarity") for c in slotted), default=float(sims.min())) - float(sims.max()),
         "dense_top": float(max(dense)) if dense else float(sims.max()),
         "best_focus": max(c.feature("focus") for c in ranked[:3]),
+        "slot_attribute": max((c.feature("attribute") for c in slotted), default=0.0),
+        "top_slot_attribute": max(c.feature("attribute") * c.feature("slot_new") for c in ranked[:3]),
+        "slot_near_support": max((c.feature("coverage") * c.feature("slot_near") for c in ranked
+                                  if c.feature("entities_ok")), default=0.0),
     }
 
 

@@ -293,3 +293,37 @@ def test_a_port_in_use_is_a_one_line_error(server, tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert str(server.port) in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+# --- behind the page's login (RAG_AUTH) without RAG_API_KEY ---------------------------
+
+class LoginAppServer(AppServer):
+    """Behind a login every route answers 401: ready as soon as /v1 answers at all."""
+
+    def _wait_ready(self) -> None:
+        import time
+
+        for _ in range(1200):  # bound only against a hung CI job
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app.py exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                httpx.get(self.url + "v1/models", timeout=5)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.25)
+        raise RuntimeError(f"app.py did not become ready:\n{self.log()}")
+
+
+def test_with_a_login_and_no_api_key_v1_stays_closed(tmp_path, small_corpus_dir, small_index_dir):
+    from gradio_client import Client
+
+    corpus = copy_dir(small_corpus_dir, tmp_path / "corpus")
+    index = copy_dir(small_index_dir, tmp_path / "index")
+    with LoginAppServer(corpus, index, tmp_path / "app.log", RAG_AUTH="admin:pw-4411") as srv:
+        closed = [raw(srv, {"model": "rag-zh", "messages": [{"role": "user", "content": QUESTION}]}, key=k)
+                  for k in (None, "anything", "pw-4411")]
+        assert [r.status_code for r in closed] == [401, 401, 401]
+        assert httpx.get(srv.url + "config", timeout=60).status_code == 401  # the page needs the login
+        answer = Client(srv.url, auth=("admin", "pw-4411"), verbose=False).predict(
+            QUESTION, [], 2, api_name="/chat")
+        assert answer["citations"] and "1134" in answer["text"]

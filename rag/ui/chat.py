@@ -91,6 +91,11 @@ def health_banner(ws: Workspace, name: str) -> str:
             "（在“知识库”页可以重建。）</div>")
 
 
+def _banner_update(ws: Workspace, name: str):
+    text = health_banner(ws, name)
+    return gr.update(value=text, visible=bool(text))
+
+
 def build_chat_tab(ws: Workspace, demo: gr.Blocks, kb_name: gr.State, default_mode: str, top_k: int,
                    examples: list[str]) -> None:
     """The chat tab's components and events, inside the caller's ``gr.Blocks``/``gr.Tab``."""
@@ -148,12 +153,13 @@ def build_chat_tab(ws: Workspace, demo: gr.Blocks, kb_name: gr.State, default_mo
 
     def restore(stored: dict, name: str):
         turns = conversation.load_turns(stored)
-        return _messages(turns), _panel(turns), _export_update(turns), health_banner(ws, name)
+        return _messages(turns), _panel(turns), _export_update(turns), _banner_update(ws, name)
 
     def new_chat():
         return [], conversation.dump_turns([]), render.render_sources_panel([]), "", "", "", _export_update([])
 
-    banner = gr.HTML(health_banner(ws, ws.default_name), elem_id="chat-health")
+    first_banner = health_banner(ws, ws.default_name)
+    banner = gr.HTML(first_banner, elem_id="chat-health", visible=bool(first_banner))
     stored = gr.BrowserState(conversation.dump_turns([]), storage_key=STORAGE_KEY, secret=STORAGE_SECRET)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
@@ -201,4 +207,4 @@ def build_chat_tab(ws: Workspace, demo: gr.Blocks, kb_name: gr.State, default_mo
     chatbot.clear(new_chat, None, outputs, api_visibility="private")
     demo.load(restore, [stored, kb_name], [chatbot, sources, export_btn, banner], api_visibility="private",
               show_progress="hidden")
-    kb_name.change(lambda n: health_banner(ws, n), [kb_name], banner, api_visibility="private")
+    kb_name.change(lambda n: _banner_update(ws, n), [kb_name], banner, api_visibility="private")

@@ -75,6 +75,23 @@ ARIA_ZH = {
     "Table actions": "表格操作",
     "Copy table data": "复制表格数据",
     "Dataframe": "表格",
+    "Select row": "选择行",
+    "Select all rows": "选择所有行",
+    "Upload a file": "上传文件",
+    "Uploading": "正在上传",
+    "Uploaded files": "已上传的文件",
+    "Remove this file": "移除此文件",
+    "Remove file": "移除文件",
+    "Loading response": "正在生成回答",
+    "Loading Progress": "加载进度",
+    "Static column": "只读列",
+    "Filtered": "已筛选",
+    "Empty value": "空值",
+    "Dismiss": "关闭",
+    "Copy menu": "复制菜单",
+    "Reset to default value": "恢复默认值",
+    "Delete row": "删除行",
+    "File thumbnail": "文件缩略图",
 }
 # Accessible names Gradio builds as an English prefix plus content: the chatbot's messages.
 ARIA_PREFIX_ZH = {"user's message: ": "提问：", "bot's message: ": "回答："}

@@ -27,7 +27,8 @@ def test_answer_type(question, kind):
 
 
 @pytest.mark.parametrize("question, unit", [
-    ("融资多少亿美元？", "亿"), ("覆盖了几个国家？", "个"), ("他今年多大岁数？", "岁"), ("有多少数据？", ""),
+    ("融资多少亿美元？", "元"), ("赔了多少亿？", "亿"), ("覆盖了几个国家？", "个"), ("他今年多大岁数？", "岁"),
+    ("有多少数据？", ""), ("营业收入是多少？", "元"),
 ])
 def test_expected_unit(question, unit):
     assert expected_unit(question) == unit
@@ -56,6 +57,17 @@ def test_english_question_is_crosslingual_and_has_no_latin_entities():
     mixed = analyze("AI幻觉是什么意思？")
     assert not mixed.crosslingual and "AI" in mixed.entities
     assert not is_crosslingual("什么是AI？")
+
+
+@pytest.mark.parametrize("question, attribute", [
+    ("昆山丘钛微电子2023年的营业收入是多少？", "营业收入"),
+    ("常州高新区2022年新能源产业的总产值是多少？", "总产值"),
+    ("科普博主在哔哩哔哩上有多少粉丝？", "粉丝"),
+    ("为什么要扩大内需？", ""),
+])
+def test_asked_attribute(question, attribute):
+    got = analyze(question).attribute
+    assert (attribute in got) if attribute else got == ""
 
 
 def test_slot_names_read_as_chinese():

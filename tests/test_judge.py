@@ -113,3 +113,9 @@ def test_evidence_judge_step_returns_a_verdict(e5_embedder):
     assert v.evidence.best is not None and "26个国家" in v.evidence.best.text
     off = step("红烧肉怎么做才好吃？", [passage()])
     assert not off.answerable and not off.subject_found and off.reason
+
+
+def test_nothing_on_the_subject_is_refused_whatever_the_classifier_says():
+    q = "红烧肉怎么做才好吃？"
+    d = Judge(one_feature_model()).decide(q, evidence(q, {"slot_support": 1.0}, found=(), subject=False))
+    assert not d.answerable and d.reason == "文章中没有找到与这个问题相关的内容"

@@ -135,10 +135,16 @@ class QuestionAnalysis:
         return self.entities + tuple(t for t in self.terms if t not in self.entities)
 
 
+# 「X的核心标志是什么」「饺子的本名是什么」ask for an attribute of X, not for a definition of it.
+_ATTRIBUTE_QUESTION_RE = re.compile(r"的[\u4e00-\u9fff]{1,6}(?:是什么|指什么)")
+
+
 def answer_type(question: str) -> str:
     """The kind of answer a question expects: date, number, place, person, why, list, definition or other."""
     for name, pattern in _TYPE_PATTERNS:
         if pattern.search(question):
+            if name == "definition" and "什么是" not in question and _ATTRIBUTE_QUESTION_RE.search(question):
+                return "other"
             return name
     return "other"
 

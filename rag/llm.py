@@ -9,15 +9,28 @@ timeouts, refused connections), with exponential backoff capped at
 404, 400) fails at once. Every failure becomes an ``LLMFailure`` whose Chinese
 message names the cause and the setting to check. The API key is never logged
 nor put into a message.
+
+One **deadline** bounds a call, every attempt, backoff and the whole stream
+included (``LLMSettings.deadline``, ``RAG_LLM_DEADLINE``, default 30 s): the
+model runs in a worker thread and the caller stops waiting when the deadline
+passes — a slow server, a stream that stalls or one that trickles forever — and
+gets an ``LLMFailure`` of kind ``"deadline"``; the answer pipeline then answers
+extractively with that message in ``Answer.warnings``. Pass one ``Deadline`` to
+several calls (``deadline=``) to share it, e.g. a follow-up's rewrite and its
+answer. The per-request timeout is ``min(timeout, deadline)``, so an abandoned
+worker ends by then too.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import queue
 import random
 import re
+import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .config import LLMSettings
 from .errors import ConfigError, LLMError
@@ -36,7 +49,7 @@ class LLMFailure(LLMError):
     def __init__(self, message: str, kind: str, status: int | None = None, attempts: int = 1):
         super().__init__(message)
         self.kind = kind  # auth | forbidden | not_found | bad_request | rate_limit | server
-        #                   | timeout | connection | other
+        #                   | timeout | connection | deadline | other
         self.status = status
         self.attempts = attempts
 
@@ -56,6 +69,8 @@ def chat_model(llm: LLMSettings, *, max_tokens: int | None = None):
         raise ConfigError(f"RAG_LLM_TIMEOUT={llm.timeout} must be a positive number of seconds")
     if llm.max_retries < 0:
         raise ConfigError(f"RAG_LLM_MAX_RETRIES={llm.max_retries} must be 0 or more")
+    if llm.deadline <= 0:
+        raise ConfigError(f"RAG_LLM_DEADLINE={llm.deadline} must be a positive number of seconds")
     base_url = llm.base_url or OPENAI_DEFAULT_BASE_URL
     if not re.match(r"^https?://", base_url):
         raise ConfigError(
@@ -75,7 +90,7 @@ def chat_model(llm: LLMSettings, *, max_tokens: int | None = None):
         api_key=llm.api_key,
         base_url=base_url,
         temperature=llm.temperature,
-        timeout=llm.timeout,
+        timeout=min(llm.timeout, llm.deadline),  # no request outlives the answer's deadline
         max_retries=0,
         use_responses_api=False,
         **kwargs,
@@ -182,7 +197,7 @@ def describe_failure(exc: BaseException, llm: LLMSettings, attempts: int = 1) ->
         "RAG_LLM_MAX_TOKENS 是否适合该模型",
         "rate_limit": f"LLM 请求过于频繁或额度不足 ({status}){tries}：稍后再试，或检查账户额度",
         "server": f"LLM 服务端出错 ({status}){tries}：稍后再试，或检查 {url} 的服务状态",
-        "timeout": f"LLM 超时：{llm.timeout:g} 秒内没有响应{tries}；调大 RAG_LLM_TIMEOUT，"
+        "timeout": f"LLM 超时：{min(llm.timeout, llm.deadline):g} 秒内没有响应{tries}；调大 RAG_LLM_TIMEOUT，"
         f"或检查 {url} 的服务是否过载",
         "connection": f"无法连接 LLM 服务 {url}{tries}：检查 OPENAI_BASE_URL，"
         "以及服务是否已经启动",
@@ -191,11 +206,99 @@ def describe_failure(exc: BaseException, llm: LLMSettings, attempts: int = 1) ->
     return LLMFailure(messages[kind], kind=kind, status=status, attempts=attempts)
 
 
+# --- the deadline -------------------------------------------------------------
+
+class Deadline:
+    """A point in time after which nobody waits for the model any more."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self.expires_at = clock() + seconds
+
+    @classmethod
+    def for_settings(cls, llm: LLMSettings) -> "Deadline":
+        return cls(llm.deadline)
+
+    def remaining(self) -> float:
+        """Seconds left (0 once it has passed)."""
+        return max(0.0, self.expires_at - self._clock())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+def deadline_failure(llm: LLMSettings, attempts: int, last: BaseException | None = None
+                     ) -> LLMFailure:
+    """The failure for a call the deadline ended; names the last cause when there was one."""
+    url = llm.base_url or OPENAI_DEFAULT_BASE_URL
+    tries = f"，共尝试 {attempts} 次" if attempts > 1 else ""
+    cause = f"；最后一次的问题：{describe_failure(last, llm)}" if last is not None else ""
+    return LLMFailure(
+        f"LLM 没有在 {llm.deadline:g} 秒的总时限内答完{tries}{cause}；"
+        f"调大 RAG_LLM_DEADLINE（现为 {llm.deadline:g} 秒），或检查 {url} 的服务是否过载",
+        kind="deadline", status=_status(last) if last is not None else None, attempts=attempts,
+    )
+
+
+_PIECE, _DONE, _ERROR = "piece", "done", "error"
+
+
+def _text(piece: Any) -> str:
+    """The text of a streamed piece (a str, or a message chunk's content)."""
+    text = piece if isinstance(piece, str) else getattr(piece, "content", "")
+    return text if isinstance(text, str) else ""
+
+
+class _Worker:
+    """Runs ``produce()`` (an iterable) in a daemon thread; the caller reads with a time limit.
+
+    Stopping (``stop``) makes the worker close the iterable at its next item, which
+    closes the HTTP response; a worker blocked on a silent server ends at the
+    request timeout, which ``chat_model`` caps at the deadline.
+    """
+
+    def __init__(self, produce: Callable[[], Iterable[Any]]) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        context = contextvars.copy_context()  # LangChain callbacks and tracing follow the call
+        self._thread = threading.Thread(target=context.run, args=(self._run, produce),
+                                        name="llm-call", daemon=True)
+        self._thread.start()
+
+    def _run(self, produce: Callable[[], Iterable[Any]]) -> None:
+        items = None
+        try:
+            items = iter(produce())
+            for item in items:
+                if self._stop.is_set():
+                    return
+                self._queue.put((_PIECE, item))
+            self._queue.put((_DONE, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            self._queue.put((_ERROR, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing a broken stream
+                    pass
+
+    def get(self, timeout: float) -> tuple[str, Any]:
+        """The next (kind, value); raises queue.Empty when ``timeout`` passes first."""
+        return self._queue.get(timeout=max(timeout, 0.0))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 # --- calls with retries -------------------------------------------------------
 
 def _give_up_or_wait(
     exc: BaseException, llm: LLMSettings, attempt: int, sleep: Callable[[float], None],
-    final: bool = False,
+    final: bool = False, deadline: Deadline | None = None,
 ) -> None:
     """Raise the LLMFailure for ``exc`` when it is final, else back off before the next try."""
     if final or not is_retryable(exc) or attempt > llm.max_retries:
@@ -203,8 +306,40 @@ def _give_up_or_wait(
         log.info("LLM call failed for good: %s", failure)
         raise failure from None
     delay = retry_delay(exc, attempt)
+    if deadline is not None and delay >= deadline.remaining():
+        failure = deadline_failure(llm, attempt, exc)  # no time left for another try
+        log.info("LLM call stopped by the deadline: %s", failure)
+        raise failure from None
     log.info("LLM call failed (%s); retry %d in %.2fs", _kind(exc), attempt, delay)
     sleep(delay)
+
+
+def _attempts(produce: Callable[[], Iterable[Any]], llm: LLMSettings, deadline: Deadline,
+              sleep: Callable[[float], None]) -> Iterator[Any]:
+    """Items of ``produce()``, retried on transient failures until the first item arrives,
+    all within ``deadline``. Raises LLMFailure."""
+    attempt = 0
+    while True:
+        attempt += 1
+        started = False
+        worker = _Worker(produce)
+        try:
+            while True:
+                try:
+                    kind, value = worker.get(deadline.remaining())
+                except queue.Empty:
+                    failure = deadline_failure(llm, attempt)
+                    log.info("LLM call stopped by the deadline: %s", failure)
+                    raise failure from None
+                if kind == _DONE:
+                    return
+                if kind == _ERROR:
+                    _give_up_or_wait(value, llm, attempt, sleep, final=started, deadline=deadline)
+                    break  # retry
+                started = started or bool(_text(value))  # shown to the person: no retry after
+                yield value
+        finally:
+            worker.stop()
 
 
 def invoke_with_retries(
@@ -212,15 +347,15 @@ def invoke_with_retries(
     inputs: Any,
     llm: LLMSettings,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    deadline: Deadline | None = None,
 ) -> Any:
-    """``runnable.invoke(inputs)``, retried on transient failures; raises LLMFailure."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return runnable.invoke(inputs)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an LLMFailure
-            _give_up_or_wait(exc, llm, attempt, sleep)
+    """``runnable.invoke(inputs)``, retried on transient failures, within the deadline
+    (``deadline``, else a fresh one of ``llm.deadline`` seconds); raises LLMFailure."""
+    deadline = deadline or Deadline.for_settings(llm)
+    for result in _attempts(lambda: [runnable.invoke(inputs)], llm, deadline, sleep):
+        return result
+    raise LLMFailure("LLM 没有返回结果", kind="other")  # unreachable: invoke returns or raises
 
 
 def stream_with_retries(
@@ -228,22 +363,18 @@ def stream_with_retries(
     inputs: Any,
     llm: LLMSettings,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    deadline: Deadline | None = None,
 ) -> Iterator[str]:
     """Text pieces of ``runnable.stream(inputs)`` as they arrive.
 
     Retries transient failures until the first piece arrives; after that a
-    failure is final (the caller has already shown the pieces). Raises LLMFailure.
+    failure is final (the caller has already shown the pieces). The whole of it —
+    attempts, backoff and stream — ends by ``deadline`` (else a fresh one of
+    ``llm.deadline`` seconds). Raises LLMFailure.
     """
-    attempt = 0
-    while True:
-        attempt += 1
-        started = False
-        try:
-            for piece in runnable.stream(inputs):
-                text = piece if isinstance(piece, str) else getattr(piece, "content", "")
-                if text:
-                    started = True
-                    yield text
-            return
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an LLMFailure
-            _give_up_or_wait(exc, llm, attempt, sleep, final=started)
+    deadline = deadline or Deadline.for_settings(llm)
+    for piece in _attempts(lambda: runnable.stream(inputs), llm, deadline, sleep):
+        text = _text(piece)
+        if text:
+            yield text

@@ -49,13 +49,13 @@ def _port(value: str) -> int:
     return port
 
 
-def _positive(name: str, value: str) -> int:
+def _positive(name: str, value: str, minimum: int = 1) -> int:
     try:
         n = int(value)
     except ValueError:
-        raise ConfigError(f"{name}={value!r} 不是整数：请设为正整数。") from None
-    if n < 1:
-        raise ConfigError(f"{name}={n} 必须至少为 1。")
+        raise ConfigError(f"{name}={value!r} 不是整数：请设为不小于 {minimum} 的整数。") from None
+    if n < minimum:
+        raise ConfigError(f"{name}={n} 必须至少为 {minimum}。")
     return n
 
 
@@ -82,12 +82,14 @@ def parse_args(argv: list[str] | None = None, env: dict | None = None) -> argpar
     p = _Parser(description="Chat with the articles in your browser; OpenAI-compatible API at /v1.")
     p.add_argument("--host", default=env.get("RAG_HOST") or DEFAULT_HOST, help="address to listen on (RAG_HOST)")
     p.add_argument("--port", default=env.get("RAG_PORT") or str(DEFAULT_PORT), help="port (RAG_PORT)")
-    p.add_argument("--concurrency", default=str(DEFAULT_CONCURRENCY), help="questions answered at the same time")
-    p.add_argument("--queue-size", default=str(DEFAULT_QUEUE_SIZE), help="requests that may wait in the queue")
+    p.add_argument("--concurrency", default=env.get("RAG_CONCURRENCY") or str(DEFAULT_CONCURRENCY),
+                   help="questions answered at the same time, on the page and on /v1 (RAG_CONCURRENCY)")
+    p.add_argument("--queue-size", default=env.get("RAG_QUEUE_SIZE") or str(DEFAULT_QUEUE_SIZE),
+                   help="questions that may wait; more are told the server is busy (RAG_QUEUE_SIZE)")
     args = p.parse_args(argv)
     args.port = _port(args.port)
     args.concurrency = _positive("--concurrency", args.concurrency)
-    args.queue_size = _positive("--queue-size", args.queue_size)
+    args.queue_size = _positive("--queue-size", args.queue_size, minimum=0)
     return args
 
 
@@ -114,12 +116,13 @@ def create_app(library: Library, settings: Settings, *, host: str = DEFAULT_HOST
     from rag.ui import build_app, launch_options
 
     demo = build_app(library, default_mode=settings.llm_mode, top_k=settings.top_k)  # rag.ui: the page switches knowledge bases
-    demo.queue(default_concurrency_limit=concurrency, max_size=queue_size)
+    # Gradio counts the waiting events and refuses everything at max_size=0: keep it at least 1.
+    demo.queue(default_concurrency_limit=concurrency, max_size=max(queue_size, 1))
     api = FastAPI(title="rag-zh", docs_url=None, redoc_url=None, openapi_url=None)
     service = ChatService.over(library, default_mode=settings.llm_mode)
     # With a login on the page (RAG_AUTH) and no API key, /v1 stays closed rather than open.
-    api.include_router(openai_router(service, api_key=settings.api_key,
-                                     required=bool(settings.auth)))
+    api.include_router(openai_router(service, api_key=settings.api_key, required=bool(settings.auth),
+                                     max_active=concurrency, max_waiting=queue_size))
     auth = parse_auth(settings.auth)
     return gr.mount_gradio_app(
         api, demo, path="/", server_name=host, server_port=port, auth=auth, show_error=True,

@@ -39,9 +39,11 @@ def server(tmp_path_factory, small_corpus_dir, small_index_dir, llm):
     base = tmp_path_factory.mktemp("server")
     corpus = copy_dir(small_corpus_dir, base / "corpus")
     index = copy_dir(small_index_dir, base / "index")
+    # One answer at a time and none waiting: the tests ask one after another, and must never be
+    # told "busy"; test_a_second_question_while_one_runs_is_told_busy checks the bound.
     srv = AppServer(corpus, index, base / "app.log", RAG_API_KEY=KEY, RAG_LLM="extractive",
                     OPENAI_API_KEY=LLM_KEY, OPENAI_BASE_URL=llm.url, RAG_LLM_MODEL="scripted-model",
-                    RAG_LLM_MAX_RETRIES="0", RAG_LLM_TIMEOUT="20")
+                    RAG_LLM_MAX_RETRIES="0", RAG_LLM_TIMEOUT="20", RAG_CONCURRENCY="1", RAG_QUEUE_SIZE="0")
     srv.start()
     yield srv
     srv.stop()
@@ -146,6 +148,30 @@ def test_llm_stream_whose_marks_the_check_changed_ends_with_the_checked_answer(c
     assert checked.startswith(LLM_TEXT + "[1]") and "**来源**\n- [1] 《" in checked
     assert "[7]" not in checked.split("\n\n")[0]
     assert [c["n"] for c in chunks[-1].model_extra["citations"]] == [1]
+
+
+def test_a_second_question_while_one_runs_is_told_busy(client, llm):
+    import threading
+
+    llm.reset()
+    release = threading.Event()
+    llm.script(Reply(LLM_TEXT + "[1]", gate=release))  # the model stops after its first piece
+    first = ask_llm(client, stream=True)
+    try:
+        got = ""
+        for chunk in first:  # until the model's first piece arrived: the answer is running
+            got += chunk.choices[0].delta.content or ""
+            if got:
+                break
+        with pytest.raises(openai.RateLimitError) as err:
+            client.chat.completions.create(model="rag-zh", messages=[{"role": "user", "content": QUESTION}])
+        assert "busy" in str(err.value) and "服务器正忙" in str(err.value)
+    finally:
+        release.set()
+    rest = "".join(c.choices[0].delta.content or "" for c in first)
+    assert (got + rest).startswith(LLM_TEXT)
+    again = client.chat.completions.create(model="rag-zh", messages=[{"role": "user", "content": QUESTION}])
+    assert again.model_extra["citations"]
 
 
 @pytest.mark.parametrize("stream", [False, True])
@@ -270,6 +296,9 @@ def test_the_page_is_still_served(server):
     ({"RAG_PORT": "70000"}, [], "65535"),
     ({}, ["--port", "-1"], "--port"),
     ({"RAG_UPLOAD_MAX_MB": "ten"}, [], "RAG_UPLOAD_MAX_MB"),
+    ({"RAG_CONCURRENCY": "0"}, [], "--concurrency"),
+    ({}, ["--queue-size", "many"], "--queue-size"),
+    ({}, ["--no-such-option"], "--help"),
 ])
 def test_bad_settings_are_one_line_errors(env, args, words, tmp_path):
     import os

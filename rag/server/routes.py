@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 from fastapi import APIRouter, Request
@@ -39,6 +41,8 @@ OWNER = "rag-zh"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 # Pipeline modes as model names: "openai" (an OpenAI-compatible LLM writes) is served as "llm".
 MODE_MODEL_NAMES = {"extractive": "extractive", "openai": "llm"}
+BUSY = "The server is busy answering other questions; retry in a few seconds. 服务器正忙，请稍后再试。"
+BUSY_RETRY_AFTER_S = 5
 # Precedes the checked answer in a stream whose text the citation check changed.
 CHECKED_NOTE = "（以下是核对引用后的回答）"
 
@@ -49,6 +53,37 @@ def model_names(service: ChatService) -> dict[str, str]:
     for mode in service.modes:
         names[f"{MODEL_PREFIX}-{MODE_MODEL_NAMES.get(mode, mode)}"] = mode
     return names
+
+
+class Admission:
+    """At most ``active`` answers at once and ``waiting`` more queued; beyond that, "busy" at once.
+
+    The same bound as the page's Gradio queue (``app.py --concurrency/--queue-size``), so
+    /v1 clients cannot pile up unbounded work either.
+    """
+
+    def __init__(self, active: int | None, waiting: int = 0) -> None:
+        self._run = threading.Semaphore(active) if active else None
+        self._admit = threading.Semaphore(active + waiting) if active else None
+
+    def admit(self) -> bool:
+        return self._admit is None or self._admit.acquire(blocking=False)
+
+    def leave(self) -> None:
+        if self._admit is not None:
+            self._admit.release()
+
+    @contextmanager
+    def running(self):
+        """Wait for a free slot, run, then leave (the admission taken by ``admit`` is returned)."""
+        try:
+            if self._run is None:
+                yield
+            else:
+                with self._run:
+                    yield
+        finally:
+            self.leave()
 
 
 def _error(status: int, message: str, type_: str = "invalid_request_error", code: str | None = None,
@@ -82,13 +117,16 @@ def _citation_fields(answer: Answer) -> dict:
                                                     if k in d}}
 
 
-def openai_router(service: ChatService, api_key: str | None = None, *, required: bool = False) -> APIRouter:
+def openai_router(service: ChatService, api_key: str | None = None, *, required: bool = False,
+                  max_active: int | None = None, max_waiting: int = 0) -> APIRouter:
     """The /v1 routes over ``service``; with ``api_key`` every route needs ``Authorization: Bearer <key>``.
 
     ``required``: refuse every request while no key is set (for an app behind a login).
+    ``max_active``/``max_waiting``: answers at once and queued; more get 429 (None: no bound).
     """
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
     auth = BearerAuth(api_key, required=required)
+    admission = Admission(max_active, max_waiting)
     if auth.required and not api_key:
         log.warning("/v1 is closed: the page has a login (RAG_AUTH) but RAG_API_KEY is not set")
     created = int(time.time())
@@ -130,16 +168,25 @@ def openai_router(service: ChatService, api_key: str | None = None, *, required:
             question, history = question_and_history(body.messages)
             if body.stream:
                 stream = service.stream(question, history, body.top_k, mode=mode)
-            else:
-                answer = await _run_in_thread(service.answer, question, history, body.top_k, mode)
         except QuestionError as exc:
             return _error(400, str(exc), param="messages")
         except RagError as exc:
             return _rag_error(exc)
+        if not admission.admit():
+            return _error(429, BUSY, type_="rate_limit_exceeded", code="busy",
+                          headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
+        if not body.stream:
+            try:
+                answer = await _run_in_thread(_admitted, admission, service.answer, question, history,
+                                              body.top_k, mode)
+            except QuestionError as exc:
+                return _error(400, str(exc), param="messages")
+            except RagError as exc:
+                return _rag_error(exc)
         cid = f"chatcmpl-{uuid.uuid4().hex}"
         now = int(time.time())
         if body.stream:
-            return StreamingResponse(_sse(stream, cid, now, body.model), media_type="text/event-stream",
+            return StreamingResponse(_sse(stream, cid, now, body.model, admission), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         return {
             "id": cid, "object": "chat.completion", "created": now, "model": body.model,
@@ -149,6 +196,11 @@ def openai_router(service: ChatService, api_key: str | None = None, *, required:
         }
 
     return router
+
+
+def _admitted(admission: Admission, fn, *args):
+    with admission.running():
+        return fn(*args)
 
 
 async def _run_in_thread(fn, *args):
@@ -170,8 +222,21 @@ def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None =
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def _sse(stream: Iterator, cid: str, created: int, model: str) -> Iterator[str]:
-    """Server-sent events: the role, the text as it comes, the rest of the reply, [DONE].
+def _sse(stream: Iterator, cid: str, created: int, model: str, admission: Admission | None = None
+         ) -> Iterator[str]:
+    # The slot is given back before [DONE], so a client that asks again at once finds it free.
+    with admission.running() if admission is not None else _nothing():
+        yield from _events(stream, cid, created, model)
+    yield "data: [DONE]\n\n"
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def _events(stream: Iterator, cid: str, created: int, model: str) -> Iterator[str]:
+    """Server-sent events: the role, the text as it comes, the rest of the reply (then [DONE]).
 
     The pipeline's final Answer is the checked one. When its text continues what was
     streamed (always for extractive answers) only the rest is sent; when the check changed
@@ -200,5 +265,4 @@ def _sse(stream: Iterator, cid: str, created: int, model: str) -> Iterator[str]:
     except Exception:  # never a traceback to the client; the log has it
         log.exception("streamed answer failed")
         yield f"data: {json.dumps(error_body('Internal error while answering; see the server log.', 'server_error'))}\n\n"
-    yield "data: [DONE]\n\n"
 

@@ -37,12 +37,22 @@ def copy_dir(src: Path, dst: Path) -> Path:
     return dst
 
 
-class AppServer:
-    """``python app.py`` on 127.0.0.1 with the given corpus and index; a context manager."""
+# Settings a test sets explicitly or not at all: never inherited from the developer's shell.
+_APP_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_LLM_MODEL", "RAG_LLM", "RAG_HOST", "RAG_PORT",
+             "RAG_CORPUS_DIR", "RAG_INDEX_DIR", "RAG_HOME", "RAG_KB", "RAG_ADMIN_PASSWORD", "RAG_AUTH",
+             "RAG_API_KEY")
 
-    def __init__(self, corpus_dir: Path, index_dir: Path, log_path: Path, **env: str) -> None:
-        self.corpus_dir = Path(corpus_dir)
-        self.index_dir = Path(index_dir)
+
+class AppServer:
+    """``python app.py`` on 127.0.0.1; a context manager.
+
+    With ``corpus_dir``/``index_dir`` it serves that one knowledge base; with both None it
+    uses the knowledge bases under ``RAG_HOME`` (pass ``RAG_HOME=...`` in ``env``).
+    """
+
+    def __init__(self, corpus_dir: Path | None, index_dir: Path | None, log_path: Path, **env: str) -> None:
+        self.corpus_dir = Path(corpus_dir) if corpus_dir else None
+        self.index_dir = Path(index_dir) if index_dir else None
         self.log_path = Path(log_path)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -51,15 +61,10 @@ class AppServer:
         self.ready_seconds = 0.0  # from process start to the page being served
 
     def start(self) -> "AppServer":
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_LLM_MODEL", "RAG_LLM")}
-        env.update(
-            RAG_CORPUS_DIR=str(self.corpus_dir), RAG_INDEX_DIR=str(self.index_dir),
-            GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
-            **self.extra_env,
-        )
-        env.pop("RAG_HOST", None)
-        env.pop("RAG_PORT", None)
+        env = {k: v for k, v in os.environ.items() if k not in _APP_VARS}
+        if self.corpus_dir is not None:
+            env.update(RAG_CORPUS_DIR=str(self.corpus_dir), RAG_INDEX_DIR=str(self.index_dir))
+        env.update(GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", **self.extra_env)
         self._log = open(self.log_path, "w")
         started = time.perf_counter()
         self.proc = subprocess.Popen(

@@ -315,7 +315,7 @@ def build_kb_tab(ws: Workspace, demo: gr.Blocks, kb_name: gr.State) -> None:
     vouts = view_outputs()
     demo.load(on_load, [kb_name], vouts + [build, timer, kb_select], **P)
     search_box.submit(search, [kb_name, search_box], vouts, **P)
-    search_box.change(search, [kb_name, search_box], vouts, **P)
+    search_box.change(search, [kb_name, search_box], vouts, trigger_mode="always_last", **P)
     prev_btn.click(lambda n, q, p: turn(n, q, p, -1), [kb_name, search_box, page_state], vouts, **P)
     next_btn.click(lambda n, q, p: turn(n, q, p, +1), [kb_name, search_box, page_state], vouts, **P)
     article_pick.input(preview_article, [kb_name, article_pick], preview, **P)

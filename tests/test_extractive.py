@@ -116,3 +116,13 @@ def test_answers_from_real_evidence(e5_embedder):
     assert "38.5万亿元" in a.text and not a.refused
     en = final_answer(g.stream("What is AI hallucination?", p))
     assert "AI幻觉是指" in en.text
+
+
+def test_a_stated_count_carries_the_list_over_unnumbered_sentences():
+    doc = "创新分为四个环节。基础研究在高校。应用研究在院所。中试在园区。量产在企业。另有一段无关的话在这里。"
+    p = [passage(doc)]
+    ev = evidence_ranking("创新分为哪几个环节？", p, ["创新分为四个环节"])
+    a = ExtractiveGenerator().compose(ev.analysis.text, p, ev)
+    for part in ("基础研究在高校", "应用研究在院所", "中试在园区", "量产在企业"):
+        assert part in a.text
+    assert "无关" not in a.text

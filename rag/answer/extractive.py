@@ -35,7 +35,10 @@ MAX_SENTENCES = {"list": 8, "why": 3, "definition": 3, "other": 3, "number": 2, 
 # holding the answer. Tune split, evidence in answer: 0.5 → 0.737, 0.2 → 0.807, 0.1 → 0.842, 0.03 → 0.851.
 EXTRA_SENTENCE_MIN_P = 0.03
 REDUNDANT_OVERLAP = 0.7  # share of shared tokens above which a sentence repeats another
-_LIST_LEAD_RE = re.compile(r"[：:]$|包括|如下|分别|以下|几个方面|[一二三四五六七八九十两]大|[一二三四五六七八九十两]个方面|[一二三四五六七八九十两]项")
+_COUNT = "[一二三四五六七八九十两]|[2-9]"
+_LIST_LEAD_RE = re.compile(rf"[：:]$|包括|如下|分别|以下|几个方面|(?:{_COUNT})(?:个|大|项|种|类|条|点|方面|环节|步)")
+_LIST_COUNT_RE = re.compile(rf"({_COUNT})(?:个|大|项|种|类|条|点)?(?:方面|环节|步骤|阶段|层次|任务|措施|重点|特点|原因|问题)")
+_CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"两": 2}
 _CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且|也)")
 _SHORT_NUMBER_RE = re.compile(
     r"(?:约|近|超过|逾)?\d+(?:\.\d+)?(?:[万亿千百]+)?"
@@ -179,11 +182,15 @@ class ExtractiveGenerator:
                 break
         items = [lead]
         introduces = bool(_LIST_LEAD_RE.search(lead.text))
+        # 「创新分为四个环节。」: the stated count says how many sentences the list runs on for.
+        m = _LIST_COUNT_RE.search(lead.text)
+        stated = (_CN_DIGITS.get(m.group(1)) or int(m.group(1))) if m else 0
         i = lead.index + 1
         total = len(lead.text)
         while True:
             nxt = self._sentence_at(evidence, lead.passage, i)
-            if nxt is None or not (_LIST_ITEM_RE.search(nxt.text) or (introduces and i == lead.index + 1)):
+            follows = introduces and (i == lead.index + 1 or i - lead.index <= stated)
+            if nxt is None or not (_LIST_ITEM_RE.search(nxt.text) or follows):
                 break
             if total + len(nxt.text) > MAX_LIST_CHARS:
                 break

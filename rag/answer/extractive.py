@@ -38,6 +38,7 @@ REDUNDANT_OVERLAP = 0.7  # share of shared tokens above which a sentence repeats
 _COUNT = "[一二三四五六七八九十两]|[2-9]"
 _LIST_LEAD_RE = re.compile(rf"[：:]$|包括|如下|分别|以下|几个方面|(?:{_COUNT})(?:个|大|项|种|类|条|点|方面|环节|步)")
 _LIST_COUNT_RE = re.compile(rf"({_COUNT})(?:个|大|项|种|类|条|点)?(?:方面|环节|步骤|阶段|层次|任务|措施|重点|特点|原因|问题)")
+_NUMBERED_START_RE = re.compile(r"一是|第一|首先|[（(][一1][)）]")
 _CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"两": 2}
 _CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且|也)")
 _SHORT_NUMBER_RE = re.compile(
@@ -187,11 +188,14 @@ class ExtractiveGenerator:
         stated = (_CN_DIGITS.get(m.group(1)) or int(m.group(1))) if m else 0
         i = lead.index + 1
         total = len(lead.text)
+        # Once items are numbered (一是/第一/首先 …), only numbered sentences continue the list.
+        numbered = bool(_NUMBERED_START_RE.search(lead.text))
         while True:
             nxt = self._sentence_at(evidence, lead.passage, i)
-            follows = introduces and (i == lead.index + 1 or i - lead.index <= stated)
+            follows = introduces and not numbered and (i == lead.index + 1 or i - lead.index <= stated)
             if nxt is None or not (_LIST_ITEM_RE.search(nxt.text) or follows):
                 break
+            numbered = numbered or bool(_LIST_ITEM_RE.search(nxt.text))
             if total + len(nxt.text) > MAX_LIST_CHARS:
                 break
             items.append(nxt)

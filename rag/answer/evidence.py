@@ -51,7 +51,9 @@ SENTENCE_FEATURES = (
 QUESTION_FEATURES = (
     "best_similarity", "similarity_contrast", "best_score", "best_coverage", "entity_share", "slot_support",
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
+    "factoid", "factoid_slot_near", "factoid_slot_attribute",
 )
+FACTOID_TYPES = ("number", "date", "place", "person")
 SEMANTIC_FEATURES = ("best_similarity", "similarity_contrast", "slot_similarity", "dense_top")
 
 _ENDS_SENTENCE_RE = re.compile(r"[。！；!;…][”’」』）)]*$")
@@ -445,7 +447,7 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
     best = ranked[0]
     slotted = [c for c in ranked if c.feature("slot_new") and c.feature("entities_ok")]
     dense = [p.dense_score for p in passages if p.dense_score is not None]
-    return {
+    features = {
         "best_similarity": float(sims.max()),
         "similarity_contrast": float(sims.max() - sims.mean()),
         "best_score": float(best.score),
@@ -460,6 +462,12 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
         "slot_near_support": max((c.feature("coverage") * c.feature("slot_near") for c in ranked
                                   if c.feature("entities_ok")), default=0.0),
     }
+    # The slot signal means most for questions that ask for one value (a number, a date, a place, a name).
+    factoid = float(analysis.qtype in FACTOID_TYPES)
+    features["factoid"] = factoid
+    features["factoid_slot_near"] = factoid * features["slot_near_support"]
+    features["factoid_slot_attribute"] = factoid * features["slot_attribute"]
+    return features
 
 
 MAX_PHRASE_CHARS = 12  # a longer shared phrase reads badly inside a refusal reason

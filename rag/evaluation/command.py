@@ -16,7 +16,7 @@ from ..errors import QuestionSetError, RagError
 from .compare import compare_markdown, run_compare
 from .questions import DEFAULT_QUESTIONS, load_questions, select_split
 from .report import check_output_path, write_json, write_text
-from .run import evaluate
+from .run import add_llm_gate, evaluate
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -128,10 +128,16 @@ def run_eval_command(args) -> int:
     from ..assistant import Assistant
 
     answers = not args.retrieval_only
-    report = evaluate(
-        Assistant(settings), questions, top_k=top_k, split=args.split, answers=answers,
-        llm_gate=answers and args.llm_gate, progress=_progress_printer("eval"),
-    )
+    assistant = Assistant(settings)
+    report = evaluate(assistant, questions, top_k=top_k, split=args.split, answers=answers,
+                      progress=_progress_printer("eval"))
+    if answers and args.llm_gate:
+        try:  # a failing gate run must not throw away the extractive figures measured so far
+            add_llm_gate(report, settings, select_split(questions, args.split), top_k=top_k,
+                         progress=_progress_printer("LLM gate"))
+        except Exception as exc:  # noqa: BLE001 - reported in one line, the rest of the report stands
+            print(f"警告：LLM 模式闸门测量失败（{type(exc).__name__}: {' '.join(str(exc).split())}），"
+                  "报告中没有闸门数据。", file=sys.stderr)
     print(report.to_markdown(max_failures=args.max_failures))
     if args.markdown:
         write_text(report.to_markdown(), args.markdown)

@@ -186,19 +186,28 @@ def evaluate(
         rows.append(row)
         if progress:
             progress(i, len(qs))
-    if llm_gate:
-        decisions = measure_llm_gate(assistant.settings, qs, top_k=top_k)
-        for row in rows:
-            row.llm_gate = decisions[row.id]
-    return EvalReport(
+    report = EvalReport(
         config=_run_config(assistant, label=label, split=split, top_k=top_k, rows=rows),
         retrieval=retrieval_summary(rows),
         answer=answer_summary(rows),
-        gate=gate_summary(rows) if llm_gate else {},
         latency_ms=latency_summary(rows),
         by_type=by_type_summary(rows),
         rows=rows,
     )
+    if llm_gate:
+        add_llm_gate(report, assistant.settings, qs, top_k=top_k)
+    return report
+
+
+def add_llm_gate(report: EvalReport, settings: "Settings", questions: Sequence[Question], *, top_k: int,
+                 progress: Progress | None = None) -> EvalReport:
+    """Run ``questions`` (those of ``report``) in LLM mode and add the gate figures to ``report``."""
+    decisions = measure_llm_gate(settings, questions, top_k=top_k, progress=progress)
+    for row in report.rows:
+        row.llm_gate = decisions.get(row.id, "")
+    report.gate = gate_summary(report.rows)
+    report.config["llm_gate_measured"] = any(r.llm_gate for r in report.rows)
+    return report
 
 
 def llm_settings(settings: "Settings", base_url: str) -> "Settings":

@@ -90,7 +90,7 @@ def main() -> None:
         row["accepted"] = row["chunks_below_threshold"] == 0 and same_tokens == len(texts)
         result["engines"][name] = row
         print(name, row, flush=True)
-    write_json(result, Path(args.out))
+        write_json(result, Path(args.out))  # after each engine: a long run keeps what it measured
 
 
 if __name__ == "__main__":

@@ -70,6 +70,9 @@ def test_write_json_is_strict_and_leaves_no_temporary_file(tmp_path):
     assert data["answer"]["citation_validity"] == 1.0
     assert data["retrieval"]["recall_all@10"] is not None
     assert os.listdir(out.parent) == ["report.json"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # like a file written with open()
     write_text("第二版\n", out)  # replaced in place, still no temporary file
     assert out.read_text("utf-8") == "第二版\n" and os.listdir(out.parent) == ["report.json"]
 

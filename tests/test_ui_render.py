@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-from rag.answering import ExtractiveAnswerer, refusal
+import pytest
+
+from rag.answer.extractive import ExtractiveGenerator, refusal
+from rag.answer.judge import EvidenceJudge
 from rag.schema import Answer, Passage
 from rag.answer.citations import support_score
 from rag.ui.render import (
@@ -49,8 +52,12 @@ def test_extractive_sentence_is_highlighted_verbatim():
     assert highlight_spans(answer) == {1: [(0, len(sentence))]}
 
 
-def test_real_extractive_answer_highlights_the_quoted_sentences():
-    answer = ExtractiveAnswerer().answer("崂山区的“1134”模式指的是什么？", [P1, P2])
+@pytest.mark.slow
+def test_real_extractive_answer_highlights_the_quoted_sentences(e5_embedder):
+    question, passages = "崂山区的“1134”模式指的是什么？", [P1, P2]
+    verdict = EvidenceJudge(None, e5_embedder)(question, passages)
+    assert verdict.answerable, verdict.reason
+    answer = ExtractiveGenerator(None, e5_embedder).answer(question, passages, verdict.evidence)
     assert not answer.refused
     spans = highlight_spans(answer)
     assert spans, answer.text

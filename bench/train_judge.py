@@ -12,7 +12,8 @@ Uses the index in RAG_INDEX_DIR (build one with `rag index`). Steps:
    most refusals of unanswerable questions at ≤ 5% false refusals of answerable ones.
    A second model on the embedding features only serves questions in other languages;
 4. the subject floor (LLM-mode gate): below every answerable tune question's best
-   similarity and coverage, so the gate refuses only off-corpus questions.
+   similarity, coverage and subject coverage (the IDF-weighted share of the question's
+   specific words found in the passages at all), so the gate refuses only off-corpus questions.
 
 Writes rag/answer/judge_model.json (the model, versioned with a hash of the training
 questions) and bench/results/judge_cv.json (the cross-validated refusal curves).
@@ -244,7 +245,7 @@ def main(argv=None) -> int:
     print(f"retrieved {len(items)} questions in {time.time() - t0:.0f}s")
 
     # 1. the sentence ranker
-    subject_off = {"min_similarity": -1.0, "min_coverage": -1.0}
+    subject_off = {"min_similarity": -1.0, "min_coverage": -1.0, "min_subject_coverage": -1.0}
     sx, sy, sq = [], [], []
     for n, (q, analysis, passages) in enumerate(items, 1):
         evidence = gather_evidence(analysis, passages, index, embedder, ranker=UNTRAINED_RANKER, subject=subject_off)
@@ -294,10 +295,12 @@ def main(argv=None) -> int:
     subject = {
         "min_similarity": round(min(r["best_similarity"] for r in ans) - SUBJECT_MARGIN, 4),
         "min_coverage": round(min((r["best_coverage"] for r in ans_zh), default=0.0) - SUBJECT_MARGIN, 4),
+        "min_subject_coverage": round(min((r["subject_coverage"] for r in ans_zh), default=0.0) - SUBJECT_MARGIN, 4),
     }
     off = [r for r, lab, cl in zip(rows, labels, crosslingual) if not lab
            and (r["best_similarity"] < subject["min_similarity"]
-                or (not cl and r["best_coverage"] < subject["min_coverage"]))]
+                or (not cl and (r["best_coverage"] < subject["min_coverage"]
+                                or r["subject_coverage"] < subject["min_subject_coverage"])))]
     print(f"subject floor {subject}: {len(off)} of {int((y == 0).sum())} unanswerable tune questions fall below it")
 
     meta = {

@@ -4,7 +4,7 @@ import pytest
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    slot_filled,
+    slot_filled, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -123,3 +123,27 @@ def test_off_corpus_question_has_no_subject(passages, e5_embedder):
 def test_no_passages_means_no_evidence():
     ev = gather_evidence("会议在哪里举行？", [], None, embedder=None)
     assert ev.sentences == [] and not ev.subject_found
+
+
+class _Idf:
+    """IDF of a tiny corpus: 0 for a term it never holds, like the index's ``idf``."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def __call__(self, term):
+        return self.table.get(term, 0.0)
+
+
+def test_subject_coverage_counts_the_question_words_found_in_the_passages():
+    joined = DOC + DOC2
+    assert subject_coverage(analyze("百奥赛图的小鼠输送给了多少个国家？"), joined, None) == 1.0
+    assert subject_coverage(analyze("火星探测器哪一年发射？"), joined, None) == 0.0
+
+
+def test_a_word_the_corpus_never_holds_weighs_most():
+    q = analyze("甲市的消费品零售总额是多少？")  # 甲市: in no article; 消费/零售: common words
+    idf = _Idf({"消费": 1.0, "费品": 2.0, "零售": 1.5, "总额": 1.0})
+    uniform = subject_coverage(q, DOC, None)
+    weighted = subject_coverage(q, DOC, idf)
+    assert 0.0 < weighted < uniform < 1.0

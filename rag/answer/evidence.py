@@ -231,6 +231,40 @@ def _chars(text: str) -> set[str]:
     return out
 
 
+# A term the corpus never contains (idf 0 from the index) is the most specific term there is: it weighs as much
+# as the question's rarest known term times this factor, at least UNKNOWN_TERM_MIN_WEIGHT (BM25 idf of a term in
+# 1 of ~100 documents is ~4.6).
+UNKNOWN_TERM_FACTOR = 1.0
+UNKNOWN_TERM_MIN_WEIGHT = 4.6
+
+
+def subject_terms(analysis: QuestionAnalysis) -> set[str]:
+    """The lexical tokens inside the question's content words and entities (no bigram spans two words)."""
+    out: set[str] = set()
+    for term in (*analysis.terms, *analysis.entities):
+        out |= tokens(term)
+    return out
+
+
+def subject_coverage(analysis: QuestionAnalysis, joined: str, idf: IdfFn | None) -> float:
+    """IDF-weighted share of the question's subject tokens found anywhere in the retrieved passages.
+
+    e5 similarity is compressed (every sentence scores ≥ 0.75 against every question), so it
+    cannot tell "nothing on this subject" apart; the words can: an off-corpus question's specific
+    words (火星, 世界杯) are absent from the passages, and weigh most because the corpus never holds
+    them. Without an index every token weighs the same.
+    """
+    toks = subject_terms(analysis) or tokens(analysis.content)
+    if not toks:
+        return 1.0
+    known = {t: (idf(t) if idf else 1.0) for t in toks}
+    rare = max(max(known.values()) * UNKNOWN_TERM_FACTOR, UNKNOWN_TERM_MIN_WEIGHT if idf else 1.0)
+    weights = {t: (w if w > 0 else rare) for t, w in known.items()}
+    present = tokens(joined)
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in present) / total if total > 0 else 1.0
+
+
 def _char_coverage(chars: set[str], text_chars: set[str]) -> float:
     """Share of ``chars`` in the text, counted only when two or more match (one is chance)."""
     hits = sum(1 for c in chars if c in text_chars)
@@ -530,13 +564,18 @@ def gather_evidence(
         c.score = float(score)
     ranked = sorted(candidates, key=lambda c: -c.score)
     features = question_features(analysis, passages, ranked, entity_share)
+    features["subject_coverage"] = subject_coverage(analysis, joined, _idf_of(index))
     return Evidence(analysis, passages, ranked, features, missing, found,
                     subject_found=_subject_found(analysis, features, subject or {}))
 
 
 def _subject_found(analysis: QuestionAnalysis, features: dict[str, float], subject: dict) -> bool:
     """Retrieval found something on the question's subject: close enough in meaning and (for a Chinese
-    question) sharing enough of its words. Both floors lie below every answerable tune question."""
+    question) sharing enough of its words, and its specific words at all (``subject_coverage``).
+    Every floor lies below every answerable tune question."""
     if features["best_similarity"] < subject.get("min_similarity", 0.0):
         return False
-    return analysis.crosslingual or features["best_coverage"] >= subject.get("min_coverage", 0.0)
+    if analysis.crosslingual:
+        return True
+    return (features["best_coverage"] >= subject.get("min_coverage", 0.0)
+            and features.get("subject_coverage", 1.0) >= subject.get("min_subject_coverage", 0.0))

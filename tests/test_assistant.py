@@ -108,13 +108,13 @@ def test_rebuilding_reloads_the_index(small_settings, tmp_path):
     assert "八亿元" in a.text and a.citations[0].source == "extra.txt"
 
 
-def test_an_index_rebuilt_by_another_process_is_picked_up(small_settings, tmp_path):
+def test_an_index_rebuilt_by_another_process_is_picked_up(small_settings, small_index_dir, tmp_path):
     import shutil
 
     corpus = tmp_path / "corpus"
     shutil.copytree(small_settings.corpus_dir, corpus)
     settings = small_settings.replace(corpus_dir=corpus, index_dir=tmp_path / "index")
-    shutil.copytree(small_settings.index_dir, settings.index_dir)
+    shutil.copytree(small_index_dir, settings.index_dir)
     serving = Assistant(settings)
     assert serving.answer("甲市的量子计算中心投资了多少钱？").refused
     (corpus / "extra.txt").write_text("甲市建设量子计算中心\n甲市今年建成了全国首个量子计算中心，投资八亿元。\n来源：测试日报\n", "utf-8")

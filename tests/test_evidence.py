@@ -4,7 +4,7 @@ import pytest
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    slot_filled, subject_coverage,
+    slot_filled, slot_near, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -42,6 +42,14 @@ def test_slot_filled_needs_a_value_not_already_in_the_question():
     unit = analyze("百奥赛图的小鼠卖到了多少个国家？")
     assert slot_filled(unit, "输送给全球26个国家和地区。")[1]
     assert not slot_filled(unit, "营收增长了26%。")[0]
+
+
+def test_an_amount_in_chinese_numerals_fills_the_slot_next_to_its_attribute():
+    a = analyze("甲市的量子计算中心投资了多少钱？")
+    sentence = "甲市今年建成了全国首个量子计算中心，投资八亿元。"
+    assert slot_filled(a, sentence) == (True, True)
+    assert slot_near(a, sentence, True)
+    assert slot_filled(a, "甲市今年建成了量子计算中心，投资规模很大，以亿元计。")[1] is False
 
 
 def test_candidates_skip_questions_fragments_and_repeats(passages):

@@ -290,9 +290,8 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
         numbers = [n for n in _NUMBER_TOKEN_RE.findall(rest) if n not in q]
         if analysis.unit:
             new = any(re.search(rf"{re.escape(n)}\s*[^\s，。；]{{0,3}}{re.escape(analysis.unit)}", rest) for n in numbers)
-            if not new:  # Chinese numerals: 三家, 两倍
-                new = bool(re.search(rf"[一二三四五六七八九十百千万两半]+\s*{re.escape(analysis.unit)}", rest)) and \
-                    not re.search(rf"[一二三四五六七八九十百千万两半]+\s*{re.escape(analysis.unit)}", q)
+            if not new:  # Chinese numerals: 三家, 两倍, 八亿元
+                new = bool(_cn_amount(analysis.unit).search(rest)) and not _cn_amount(analysis.unit).search(q)
         else:
             new = bool(numbers) or bool(re.search(r"[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍条批所类只台款]", rest))
         return True, new
@@ -317,6 +316,15 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
     return False, True
 
 
+_CN_DIGIT = "零〇一二三四五六七八九十两半"  # a number starts with one of these (「亿元」 alone is no amount)
+_CN_NUMERAL = _CN_DIGIT + "百千万亿"
+
+
+def _cn_amount(unit: str) -> re.Pattern:
+    """A number in Chinese numerals followed by ``unit`` (「八亿元」, 「三家」)."""
+    return re.compile(rf"[{_CN_DIGIT}][{_CN_NUMERAL}]*\s*{re.escape(unit)}")
+
+
 SLOT_WINDOW = 12  # characters between the asked-about attribute and its value (「营业收入达38.5亿元」)
 
 
@@ -326,7 +334,10 @@ def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
     kind = analysis.qtype
     if kind == "number":
         rest = YEAR_OR_DATE_RE.sub(lambda m: "#" * len(m.group()), sentence)
-        return [m.start() for m in _NUMBER_TOKEN_RE.finditer(rest) if m.group() not in q]
+        found = [m.start() for m in _NUMBER_TOKEN_RE.finditer(rest) if m.group() not in q]
+        if analysis.unit:
+            found += [m.start() for m in _cn_amount(analysis.unit).finditer(rest) if m.group() not in q]
+        return found
     pattern = {"date": DATE_RE, "place": PLACE_RE, "person": _PERSON_RE}.get(kind)
     if pattern is None:
         return []

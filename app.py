@@ -112,7 +112,7 @@ def create_app(library: Library, settings: Settings, *, host: str = DEFAULT_HOST
     from fastapi import FastAPI
 
     from rag.kb.access import parse_auth
-    from rag.server import ChatService, openai_router
+    from rag.server import ChatService, PageLanguageMiddleware, openai_router
     from rag.ui import build_app, launch_options
 
     demo = build_app(library, default_mode=settings.llm_mode, top_k=settings.top_k)  # rag.ui: the page switches knowledge bases
@@ -124,11 +124,13 @@ def create_app(library: Library, settings: Settings, *, host: str = DEFAULT_HOST
     api.include_router(openai_router(service, api_key=settings.api_key, required=bool(settings.auth),
                                      max_active=concurrency, max_waiting=queue_size))
     auth = parse_auth(settings.auth)
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         api, demo, path="/", server_name=host, server_port=port, auth=auth, show_error=True,
         max_file_size=library.max_upload_bytes * UPLOAD_CHECK_FACTOR,
         **launch_options(),  # theme, CSS, head script, i18n, footer links (rag/ui)
     )
+    app.add_middleware(PageLanguageMiddleware)  # <html lang="zh-CN"> from the first byte
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ OpenAI-compatible server (tests/_openai_server.py) running in this process.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -281,6 +282,9 @@ def test_raw_stream_is_server_sent_events_ending_in_done(server):
 def test_the_page_is_still_served(server):
     page = httpx.get(server.url, timeout=60)
     assert page.status_code == 200 and "<html" in page.text
+    # Chinese from the first byte, before any script runs (Gradio's template says "en").
+    assert re.search(r'<html\b[^>]*\blang="zh-CN"', page.text)
+    assert int(page.headers["content-length"]) == len(page.content)
     config = httpx.get(server.url + "config", timeout=60).json()
     from rag.ui import launch_options
 

@@ -6,8 +6,9 @@
 """
 
 from .auth import BearerAuth
+from .page_lang import PageLanguageMiddleware
 from .routes import model_names, openai_router, question_and_history
 from .service import ChatService, check_history, reply_text
 
-__all__ = ["BearerAuth", "ChatService", "check_history", "model_names", "openai_router",
+__all__ = ["BearerAuth", "ChatService", "PageLanguageMiddleware", "check_history", "model_names", "openai_router",
            "question_and_history", "reply_text"]

@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from .embedding import Embedder
+from .embedding.cache import query_vector
 from .index import Index
 from .schema import Passage
 from .stores import CANDIDATES, FUSIONS, RRF_K
@@ -40,7 +41,7 @@ class HybridRetriever:
     def retrieve(self, question: str, top_k: int = 5, timings: dict | None = None) -> list[Passage]:
         """The ``top_k`` best passages; ``timings`` (if given) gets ms for "embed" and "search"."""
         t0 = time.perf_counter()
-        qv = self.embedder.embed([question], query=True)[0] if self.fusion != "bm25" else None
+        qv = query_vector(self.embedder, question) if self.fusion != "bm25" else None
         t1 = time.perf_counter()
         hits = self.index.store.search(question, qv, top_k, fusion=self.fusion, candidates=self.candidates)
         t2 = time.perf_counter()

@@ -22,14 +22,13 @@ subject at all: the LLM-mode gate refuses before calling the model only when it 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..chunking import split_sentences
+from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from .analysis import (
     DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
@@ -42,7 +41,6 @@ MIN_SENTENCE_CHARS = 6  # shorter pieces are labels and list numbers, never answ
 CONTEXT_DISCOUNT = 0.85  # words found only in the previous sentence or the title count this much
 NEIGHBOURHOOD = 2  # sentences either side in which the question's entities must appear
 SENTENCE_CACHE_SIZE = 20000  # ~30 MB of 384-d float32 vectors: every sentence of a 100-article corpus
-QUESTION_CACHE_SIZE = 512
 
 SENTENCE_FEATURES = (
     "similarity", "similarity_gap", "coverage", "own_coverage", "char_coverage", "focus", "typed", "slot_new",
@@ -123,33 +121,7 @@ class Evidence:
 
 # ---------------------------------------------------------------- vectors
 
-class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.data: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str):
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: np.ndarray) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-
-_sentence_cache = _LRU(SENTENCE_CACHE_SIZE)
-_question_cache = _LRU(QUESTION_CACHE_SIZE)
-
-
-def _cache_key(embedder: Any, text: str) -> str:
-    return f"{getattr(embedder, 'model_id', type(embedder).__name__)}\x1f{text}"
+_sentence_cache = VectorLRU(SENTENCE_CACHE_SIZE)
 
 
 def sentence_vectors(texts: Sequence[str], index: Any, embedder: Any) -> np.ndarray:
@@ -167,7 +139,7 @@ def sentence_vectors(texts: Sequence[str], index: Any, embedder: Any) -> np.ndar
     missing = []
     for i, text in enumerate(texts):
         if out[i] is None:
-            cached = _sentence_cache.get(_cache_key(embedder, text))
+            cached = _sentence_cache.get(cache_key(embedder, text))
             if cached is not None:
                 out[i] = cached
             else:
@@ -178,7 +150,7 @@ def sentence_vectors(texts: Sequence[str], index: Any, embedder: Any) -> np.ndar
         by_text = {}
         for text, v in zip(unique, vecs):
             v = np.asarray(v, dtype=np.float32)
-            _sentence_cache.put(_cache_key(embedder, text), v)
+            _sentence_cache.put(cache_key(embedder, text), v)
             by_text[text] = v
         for i in missing:
             out[i] = by_text[texts[i]]
@@ -188,13 +160,8 @@ def sentence_vectors(texts: Sequence[str], index: Any, embedder: Any) -> np.ndar
 
 
 def question_vector(question: str, embedder: Any) -> np.ndarray:
-    """The query-side vector of ``question`` (cached: the pipeline may judge the same question twice)."""
-    key = _cache_key(embedder, "query: " + question)
-    v = _question_cache.get(key)
-    if v is None:
-        v = np.asarray(embedder.embed([question], query=True)[0], dtype=np.float32)
-        _question_cache.put(key, v)
-    return v
+    """The query-side vector of ``question``, shared with retrieval (``rag.embedding.cache``)."""
+    return query_vector(embedder, question)
 
 
 # ---------------------------------------------------------------- lexical helpers

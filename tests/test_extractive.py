@@ -126,3 +126,26 @@ def test_a_stated_count_carries_the_list_over_unnumbered_sentences():
     for part in ("基础研究在高校", "应用研究在院所", "中试在园区", "量产在企业"):
         assert part in a.text
     assert "无关" not in a.text
+
+
+class _Asked:
+    """Just the question analysis, which is all ``short_answer`` reads of the evidence."""
+
+    def __init__(self, question: str) -> None:
+        from rag.answer.analysis import analyze
+
+        self.analysis = analyze(question)
+
+
+@pytest.mark.parametrize("question, sentence, lead", [
+    ("2023年前10个月全国社会消费品零售总额有多少？", "中国社会消费品零售总额达38.5万亿元，同比增长6.9%", "38.5万亿元"),
+    ("中央经济工作会议在哪里举行？", "中央经济工作会议12月11日至12日在北京举行。", "北京"),
+    ("海尔资本推动项目落地在青岛的哪个区？", "海尔资本注意到，将工业互联网作为发展主攻方向之一的青岛市城阳区，依托深厚的制造业", "城阳区"),
+    # No lead beats a wrong one: a month is not a sales figure, a cut phrase is not a place.
+    ("宇树科技2024年的销售总额是多少？", "预计将在2025年10月至12月期间向证券交易所提交上市申请文件。", ""),
+    ("这两位作者在哪里工作？", "构建同科技创新相适应的科技金融体制，加强对国家重大科技任务的金融支持", ""),
+])
+def test_short_answer_leads_only_with_a_whole_value(question, sentence, lead):
+    from rag.answer.extractive import short_answer
+
+    assert short_answer(_Asked(question), sentence) == lead

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from ..chunking import split_sentences
 from ..schema import Answer, Passage
-from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, tokens
+from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, posseg, tokens
 from .evidence import _LIST_ITEM_RE, _PERSON_RE, Evidence, SentenceEvidence, gather_evidence
 
 REFUSAL_TEXT = "抱歉，现有文章中没有找到能回答这个问题的内容。"
@@ -66,34 +66,48 @@ def _redundant(a: str, b: str) -> bool:
     return len(ta & tb) / min(len(ta), len(tb)) > REDUNDANT_OVERLAP
 
 
+# jieba part-of-speech flags of a whole word that can lead a place or person answer.
+_LEAD_FLAGS = {"place": ("ns",), "person": ("nr",)}
+# A number lead must carry a unit or measure word: a bare "12" is as likely a month as an answer.
+_HAS_UNIT_RE = re.compile(r"[^\d.约近超过逾]")
+
+
 def short_answer(evidence: Evidence, sentence: str) -> str:
-    """The asked-for value in ``sentence`` (a number with its unit, a date, a place, a name), or ''."""
+    """The asked-for value in ``sentence`` (a number with its unit, a date, a place, a name), or ''.
+
+    Conservative on purpose: a wrong lead reads worse than none, so a place or a name must be a
+    whole word that jieba tags as one, and a number must carry its unit and must not be part of a date.
+    """
     analysis = evidence.analysis
     q = re.sub(r"\s+", "", analysis.text)
     s = re.sub(r"\s+", "", sentence)
     kind = analysis.qtype
     if kind == "number":
-        rest = YEAR_OR_DATE_RE.sub(lambda m: "#" * len(m.group()), s)
+        rest = DATE_RE.sub(lambda m: "#" * len(m.group()), YEAR_OR_DATE_RE.sub(lambda m: "#" * len(m.group()), s))
         for m in _SHORT_NUMBER_RE.finditer(rest):
             value = m.group()
             digits = re.sub(r"[^\d.]", "", value)
-            if not digits or digits in q or value in q:
+            if not digits or digits in q or value in q or not _HAS_UNIT_RE.search(value):
                 continue
             if analysis.unit and analysis.unit not in value:
                 continue
             return value
         return ""
-    pattern = {"date": DATE_RE, "place": PLACE_RE, "person": _PERSON_RE}.get(kind)
-    if pattern is None:
-        return ""
     if kind == "date":
-        found = [m.group() for m in YEAR_OR_DATE_RE.finditer(s)] or [m.group() for m in pattern.finditer(s)]
-    else:
-        found = [m.group() for m in pattern.finditer(s)]
-    for value in found:
-        if value not in q and len(value) <= 20:
-            return value
-    return ""
+        found = [m.group() for m in YEAR_OR_DATE_RE.finditer(s)] or [m.group() for m in DATE_RE.finditer(s)]
+        return next((v for v in found if v not in q and len(v) <= 20), "")
+    flags = _LEAD_FLAGS.get(kind)
+    if flags is None:
+        return ""
+    pattern = PLACE_RE if kind == "place" else _PERSON_RE
+    words = [(w, f) for w, f in posseg().lcut(s) if f.startswith(flags) and len(w) >= 2 and w not in q]
+    whole = {w for w, _ in words}
+    # Prefer a value the pattern also finds (a place with its suffix, a name after a title).
+    for m in pattern.finditer(s):
+        for w in whole:
+            if w in m.group() and m.group().endswith(w) if kind == "place" else w in m.group():
+                return w
+    return words[0][0] if words else ""
 
 
 class ExtractiveGenerator:

@@ -36,12 +36,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer import evidence as ev  # noqa: E402
 from rag.answer.analysis import analyze  # noqa: E402
 from rag.answer.evidence import (  # noqa: E402
-    QUESTION_FEATURES, SEMANTIC_FEATURES, SENTENCE_FEATURES, UNTRAINED_RANKER, LinearModel, gather_evidence,
+    QUESTION_FEATURES, SEMANTIC_FEATURES, SENTENCE_FEATURES, gather_evidence,
 )
-from rag.answer.judge import MODEL_FORMAT, MODEL_PATH, Classifier, JudgeModel  # noqa: E402
+from rag.answer.model import (  # noqa: E402
+    MODEL_FORMAT, MODEL_PATH, UNTRAINED_RANKER, Classifier, JudgeModel, LinearModel,
+)
 
 MAX_FALSE_REFUSALS = 0.05  # the target: at most 5% of answerable questions refused
 FOLDS = 5

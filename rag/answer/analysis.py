@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from ..lexical import tokenize
 

@@ -34,6 +34,7 @@ from .analysis import (
     DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     carries_number, tokens,
 )
+from .model import LinearModel, default_model
 
 IdfFn = Callable[[str], float]
 
@@ -342,46 +343,6 @@ def _defines(analysis: QuestionAnalysis, sentence: str) -> bool:
 
 # ---------------------------------------------------------------- the ranker
 
-@dataclass(frozen=True)
-class LinearModel:
-    """Standardised logistic-regression weights: logit = ((x - mean) / scale) · coef + intercept."""
-
-    features: tuple[str, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        n = len(self.features)
-        if not (len(self.coef) == len(self.mean) == len(self.scale) == n):
-            raise ValueError("LinearModel: features, coef, mean and scale must have the same length")
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-        z = (x - np.asarray(self.mean)) / np.asarray(self.scale)
-        return z @ np.asarray(self.coef) + self.intercept
-
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits(x)))
-
-    def to_dict(self) -> dict:
-        return {"features": list(self.features), "coef": list(self.coef), "intercept": self.intercept,
-                "mean": list(self.mean), "scale": list(self.scale)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "LinearModel":
-        return cls(tuple(data["features"]), tuple(float(c) for c in data["coef"]), float(data["intercept"]),
-                   tuple(float(m) for m in data["mean"]), tuple(float(s) or 1.0 for s in data["scale"]))
-
-
-# Before the first training run only (bench/train_judge.py replaces it): similarity and coverage, equally.
-UNTRAINED_RANKER = LinearModel(
-    ("similarity", "coverage", "typed", "heading"), (1.0, 1.0, 0.3, -0.5), 0.0, (0.8, 0.5, 0.5, 0.2),
-    (0.05, 0.25, 0.5, 0.4),
-)
-
-
 # ---------------------------------------------------------------- gathering
 
 def candidate_sentences(passages: Sequence[Passage]) -> list[SentenceEvidence]:
@@ -520,8 +481,6 @@ def gather_evidence(
     analysis = question if isinstance(question, QuestionAnalysis) else analyze(question)
     passages = list(passages)
     if ranker is None or subject is None:
-        from .judge import default_model
-
         model = default_model()
         ranker = ranker or model.ranker
         subject = subject if subject is not None else model.subject

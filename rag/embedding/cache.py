@@ -55,3 +55,9 @@ def query_vector(embedder: Any, question: str) -> np.ndarray:
         vector = np.asarray(embedder.embed([question], query=True)[0], dtype=np.float32)
         _queries.put(key, vector)
     return vector
+
+
+def clear_query_cache() -> None:
+    """Forget every cached question vector (benchmarks time each question as a new one)."""
+    with _queries.lock:
+        _queries.data.clear()

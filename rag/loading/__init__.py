@@ -9,6 +9,7 @@ One module per job:
 - ``normalize``  control characters out, safe NFKC for compatibility characters;
 - ``cleaning``   PDF clean-up: hard wraps, page numbers, headers, stray spaces;
 - ``articles``   article splitting, titles and publications in either layout;
+- ``headings``   which heading level, if any, starts the articles of a file;
 - ``loader``     one file → its articles (``load_file``);
 - ``discovery``  folders → files, and what was skipped and why (``find_files``, ``discover``).
 """
@@ -22,7 +23,7 @@ from .articles import split_articles
 from .cleaning import clean_text
 from .decoding import decode_bytes
 from .discovery import Discovery, Skipped, discover, find_files
-from .formats import SUPPORTED_SUFFIXES, Extracted, Format, format_for, register
+from .formats import SUPPORTED_SUFFIXES, Extracted, Format, Heading, format_for, register
 from .loader import extract, load_file, read_text
 from .normalize import compat_normalize, normalize_text
 from .sniffing import sniff_kind
@@ -32,6 +33,7 @@ __all__ = [
     "Discovery",
     "Extracted",
     "Format",
+    "Heading",
     "Skipped",
     "clean_text",
     "compat_normalize",

@@ -30,6 +30,8 @@ from .cleaning import (
     _fix_spaces,
     _is_marker,
 )
+from .formats import Heading
+from .headings import Section, article_sections, find_lines, has_sentence
 
 SECTION_LABELS = frozenset(
     {"聚焦", "创业投资", "产业公司", "理论周刊", "理论", "AI", "A I", "创新园区", "园区热点", "金融", "专题", "要闻"}
@@ -148,10 +150,6 @@ def _has_letters(lines: list[str]) -> bool:
     return any(_LETTERS_RE.search(l) for l in lines)
 
 
-def _has_sentence(lines: list[str]) -> bool:
-    return any(re.search(r"[。！？!?]", l) for l in lines)
-
-
 def _source_value(line: str) -> str:
     m = _SOURCE_VALUE_RE.search(line)
     return _fix_spaces(m.group(1)).strip() if m else ""
@@ -171,7 +169,7 @@ def _trailing_meta(lines: list[str]) -> list[str]:
     k = len(lines)
     while k > 1 and _meta_or_date(lines[k - 1]) and not _AUTHOR_NOTE_RE.match(lines[k - 1]):
         k -= 1
-    return lines[k:] if _has_sentence(lines[:k]) else []
+    return lines[k:] if has_sentence(lines[:k]) else []
 
 
 def _footer_segments(lines: list[str]) -> list[_Segment]:
@@ -243,7 +241,7 @@ def _header_blocks(lines: list[str], heads: frozenset[int]) -> list[tuple[int, i
         if blocks:
             opens = not _headline_like(lines[t - 1])  # after a finished paragraph
         else:
-            opens = not _has_sentence(lines[:t])  # only labels and datelines before it
+            opens = not has_sentence(lines[:t])  # only labels and datelines before it
         if end < len(lines) and opens and (t < meta_start or not blocks):
             blocks.append((t, meta_start, end))
         i = end
@@ -282,51 +280,56 @@ def _header_segments(lines: list[str], heads: frozenset[int]) -> list[_Segment]:
 # ----------------------------------------------------------------------------- structural title
 
 
-def _squash(s: str) -> str:
-    return re.sub(r"\s+", "", s)
-
-
 def _find_title(lines: list[str], title: str) -> tuple[list[str], tuple[int, int] | None]:
     """Where ``title`` (from the file's structure) stands among the first lines: (lines, (start, count)).
 
     When cleaning joined the title to the body, that line is cut in two again
     (the returned lines are then a new list).
     """
-    want = _squash(title)
-    if not want:
-        return lines, None
-    for k in range(min(TITLE_SCAN_LINES, len(lines))):
-        joined = ""
-        for n in range(1, MAX_TITLE_LINES + 1):
-            if k + n > len(lines):
-                break
-            joined += _squash(lines[k + n - 1])
-            if joined == want:
-                return (lines, (k, n)) if k + n < len(lines) else (lines, None)
-            if not want.startswith(joined):
-                if n == 1 and joined.startswith(want):  # cleaning joined the title to the body
-                    cut, seen = 0, 0
-                    while seen < len(want):
-                        seen += not lines[k][cut].isspace()
-                        cut += 1
-                    head, rest = lines[k][:cut].strip(), lines[k][cut:].strip()
-                    return lines[:k] + [head, rest] + lines[k + 1:], (k, 1)
-                break
-    return lines, None
+    return find_lines(lines, title, 0, TITLE_SCAN_LINES)
 
 
 # ----------------------------------------------------------------------------- splitting
 
 
-def split_articles(text: str, source: str, title: str = "") -> list[Document]:
+def split_articles(text: str, source: str, title: str = "", headings: tuple[Heading, ...] = ()) -> list[Document]:
     """Split cleaned text into its articles, one Document each (see the module docstring).
 
-    ``title`` is a title the file's structure gives (may be ""); ``source`` names the
-    file in each Document and, when no title is found, gives the title.
+    ``title`` is a title the file's structure gives (may be ""); ``headings`` are the
+    headings it marks (``rag.loading.headings`` decides whether they start articles);
+    ``source`` names the file in each Document and, when no title is found, gives the title.
     """
     lines = [l.strip() for l in text.split("\n") if l.strip()]
     if not lines:
         return []
+    if headings:
+        lines, sections = article_sections(lines, headings)
+        if sections:
+            return _split_sections(lines, sections, source)
+    return _split_lines(lines, source, title)
+
+
+def _split_sections(lines: list[str], sections: list[Section], source: str) -> list[Document]:
+    """One file split at its article headings: each section split on its own, titled by its heading.
+
+    Text before the first article (a masthead, an issue line) is kept as an article
+    only when it holds a sentence (an editor's note). Section labels above a heading
+    are left out, as in the newsletter layouts.
+    """
+    docs: list[Document] = []
+    before = lines[:sections[0].start]
+    if has_sentence(before):
+        docs.extend(_split_lines(before, source, ""))
+    for sec in sections:
+        docs.extend(_split_lines(lines[sec.title:sec.end], source, sec.heading.text, len(docs)))
+    return docs
+
+
+def _split_lines(lines: list[str], source: str, title: str, number_from: int = 0) -> list[Document]:
+    """Split the non-empty, stripped lines of one file (or one heading section) into articles.
+
+    Articles without a title are named after the file, numbered from ``number_from``.
+    """
     lines, found = _find_title(lines, title) if title else (lines, None)
     heads = frozenset(range(found[0], found[0] + found[1])) if found else frozenset()
     header = _header_layout(lines, heads)
@@ -337,7 +340,7 @@ def split_articles(text: str, source: str, title: str = "") -> list[Document]:
         if seg.span is None and seg.lines and _is_label(seg.lines, 0, many):
             seg.lines = seg.lines[1:]
     if title:
-        first = next((s for s in segments if _has_sentence(s.lines)), None)
+        first = next((s for s in segments if has_sentence(s.lines)), None)
         if first is not None:
             first.lines, span = _find_title(first.lines, title)
             first.span = span or first.span
@@ -345,7 +348,7 @@ def split_articles(text: str, source: str, title: str = "") -> list[Document]:
     # A headline printed after its article (layout quirk): the untitled article takes
     # the first of two stacked headlines that open the next one.
     for k in range(len(segments) - 1):
-        if spans[k][1] == 0 and _has_sentence(segments[k].lines) and segments[k + 1].span is None:
+        if spans[k][1] == 0 and has_sentence(segments[k].lines) and segments[k + 1].span is None:
             nxt_seg, (s, c) = segments[k + 1], spans[k + 1]
             if s == 0 and c == 2:
                 segments[k].lines.insert(0, nxt_seg.lines.pop(0))
@@ -355,7 +358,7 @@ def split_articles(text: str, source: str, title: str = "") -> list[Document]:
     docs: list[Document] = []
     pending: list[str] = []  # text without a sentence, kept for the next article
     for seg, (start, count) in zip(segments, spans):
-        if not _has_sentence(seg.lines):
+        if not has_sentence(seg.lines):
             if sum(map(len, seg.lines)) >= MIN_PENDING_CHARS:
                 pending.extend(seg.lines)
             continue  # back matter: contact details, a stray label
@@ -364,7 +367,7 @@ def split_articles(text: str, source: str, title: str = "") -> list[Document]:
         pending = []
         title_parts = lines_[offset + start: offset + start + count]
         body = lines_[:offset + start] + lines_[offset + start + count:]
-        name = _join_title(title_parts) if title_parts else file_title(source, len(docs))
+        name = _join_title(title_parts) if title_parts else file_title(source, number_from + len(docs))
         docs.append(Document(source=source, title=name, text="\n".join([name] + body),
                              publication=seg.publication))
     if not docs and _has_letters(lines):

@@ -9,7 +9,7 @@ from ..errors import LoadError
 from ..schema import Document
 from .articles import split_articles
 from .cleaning import clean_text
-from .formats import Extracted, format_for
+from .formats import Extracted, Heading, format_for
 from .normalize import normalize_text
 from .sniffing import sniff_kind, supported_list
 
@@ -28,7 +28,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def extract(path: Path) -> Extracted:
-    """The text of a file and the title its structure gives, by what the file really is."""
+    """The text of a file and the title and headings its structure gives, by what the file really is."""
     path = Path(path)
     suffix = path.suffix.lower()
     fmt = format_for(suffix)
@@ -42,7 +42,8 @@ def extract(path: Path) -> Extracted:
     text = normalize_text(extracted.text)
     if not text.strip():
         raise LoadError(f"{path.name} 没有文字内容")
-    return Extracted(text, normalize_text(extracted.title).strip())
+    headings = tuple(Heading(t, h.level) for h in extracted.headings if (t := normalize_text(h.text).strip()))
+    return Extracted(text, normalize_text(extracted.title).strip(), headings)
 
 
 def read_text(path: Path) -> str:
@@ -69,7 +70,8 @@ def load_file(path: Path, root: Path | None = None) -> list[Document]:
     cleaned = clean_text(extracted.text)
     if not _LETTERS_RE.search(cleaned):
         raise LoadError(f"{path.name} 没有文字内容（只有数字或版面信息）")
-    docs = split_articles(cleaned, _relative_name(path, root), title=extracted.title)
+    docs = split_articles(cleaned, _relative_name(path, root), title=extracted.title,
+                          headings=extracted.headings)
     if not docs:
         raise LoadError(f"{path.name} 没有正文（只有标题或版面行）")
     return docs

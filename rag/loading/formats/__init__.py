@@ -16,23 +16,54 @@ from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A heading the file's structure marks, in reading order: its text and level.
+
+    ``level`` 0 is a document title (Word's Title style), 1 the top heading level
+    (Word Heading 1 / 标题 1 or outline level 1, HTML ``<h1>``, Markdown ``#``, the
+    largest heading font of a PDF), 2 the next, and so on. The article splitter
+    uses them to find where the articles of a newsletter begin (``rag.loading.headings``).
+    """
+
+    text: str
+    level: int
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("Heading.text must not be empty")
+        if not isinstance(self.level, int) or self.level < 0:
+            raise ValueError(f"Heading.level must be a whole number ≥ 0, not {self.level!r}")
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "level": self.level}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Heading":
+        return cls(text=str(data["text"]), level=int(data["level"]))
+
+
+@dataclass(frozen=True)
 class Extracted:
-    """What a reader got out of a file: its text, and a title when the file's structure names one.
+    """What a reader got out of a file: its text, a title and the headings its structure names.
 
     ``title`` comes from structure, not guessing: a Word Title/Heading 1 paragraph, an
     HTML ``<h1>``/``<title>``, a Markdown ``#`` heading, the large-font first lines of a
-    PDF. The article splitter prefers it to its text heuristics.
+    PDF. The article splitter prefers it to its text heuristics. ``headings`` are every
+    heading the structure marks (Word styles and outline levels, HTML ``<h1>``/``<h2>``,
+    Markdown ``#``/``##``, PDF font sizes); plain text has none.
     """
 
     text: str
     title: str = ""
+    headings: tuple[Heading, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "title": self.title}
+        return {"text": self.text, "title": self.title, "headings": [h.to_dict() for h in self.headings]}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Extracted":
-        return cls(text=str(data["text"]), title=str(data.get("title", "")))
+        return cls(text=str(data["text"]), title=str(data.get("title", "")),
+                   headings=tuple(Heading.from_dict(h) for h in data.get("headings", ())))
 
 
 @runtime_checkable

@@ -2,17 +2,19 @@
 
 The title is the first non-empty paragraph when Word marks it as one: the Title
 style or a Heading style, or a short paragraph set apart by bold, centring or a
-font larger than the body's.
+font larger than the body's. Every paragraph in a heading style (Title, Heading 1–9,
+标题 1–9) or with an outline level is reported as a heading, for the article splitter.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from statistics import median
 
 from ...errors import LoadError
-from . import Extracted, register
+from . import Extracted, Heading, register
 
 _TITLE_STYLES = ("title", "heading 1", "heading 2", "标题", "标题 1", "标题 2")
 # A title paragraph is a headline, not a sentence: at most this many characters
@@ -24,6 +26,61 @@ TITLE_SCAN_PARAGRAPHS = 3
 MAX_LABEL_CHARS = 6
 # A run this much larger than the body's font marks a title paragraph.
 TITLE_FONT_RATIO = 1.15
+# Heading styles by name: "Heading 2", "标题 2" (WPS, Chinese custom styles) → level 2;
+# "Title", "标题" (Chinese Word's name for Title) → level 0.
+_LEVEL_STYLE_RE = re.compile(r"^(?:heading|标题)\s*(\d)$")
+_DOCUMENT_TITLE_STYLES = ("title", "标题")
+# w:outlineLvl 9 means body text (ECMA-376 Part 1, §17.3.1.20); 0–8 are levels 1–9.
+BODY_OUTLINE_LEVEL = 9
+
+
+def _outline_value(ppr) -> int | None:
+    """The ``w:outlineLvl`` value of paragraph properties (0 = level 1), None when not set."""
+    from docx.oxml.ns import qn
+
+    element = ppr.find(qn("w:outlineLvl")) if ppr is not None else None
+    try:
+        return int(element.get(qn("w:val"))) if element is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _heading_level(paragraph) -> int | None:
+    """The paragraph's heading level (0 Title, 1 Heading 1 / 标题 1 / outline level 1, …), None for body text.
+
+    The paragraph's own outline level wins, then its style and the styles it is based on:
+    by name (Word's English names, or the Chinese ones WPS and custom styles use), else
+    by the style's outline level.
+    """
+    try:
+        value = _outline_value(paragraph._p.pPr)
+        style = paragraph.style
+        while value is None and style is not None:
+            name = (style.name or "").strip().lower()
+            if name in _DOCUMENT_TITLE_STYLES:
+                return 0
+            m = _LEVEL_STYLE_RE.match(name)
+            if m:
+                return int(m.group(1))
+            value = _outline_value(style.element.pPr)
+            style = style.base_style
+    except (AttributeError, KeyError, ValueError):
+        return None
+    return value + 1 if value is not None and value < BODY_OUTLINE_LEVEL else None
+
+
+def _headline(text: str) -> bool:
+    return len(text) <= MAX_TITLE_CHARS and not text.endswith(("。", "！", "？"))
+
+
+def _headings(paragraphs) -> tuple[Heading, ...]:
+    """Every paragraph Word marks as a heading (style or outline level) that reads as one."""
+    found = []
+    for p in paragraphs:
+        text = p.text.strip()
+        if text and _headline(text) and (level := _heading_level(p)) is not None:
+            found.append(Heading(text, level))
+    return tuple(found)
 
 
 def _style_name(paragraph) -> str:
@@ -57,16 +114,12 @@ def _title(paragraphs) -> str:
     if len(texts) < 2:
         return ""
 
-    def headline(p) -> bool:
-        text = p.text.strip()
-        return len(text) <= MAX_TITLE_CHARS and not text.endswith(("。", "！", "？"))
-
     for p in texts[:TITLE_SCAN_PARAGRAPHS]:
-        if _style_name(p).startswith(_TITLE_STYLES) and headline(p):
+        if _style_name(p).startswith(_TITLE_STYLES) and _headline(p.text.strip()):
             return p.text.strip()
     first = texts[0]
     sizes = [s for s in (_font_size(p) for p in texts[1:]) if s]
-    if headline(first) and len(first.text.strip()) > MAX_LABEL_CHARS and _set_apart(first, median(sizes) if sizes else None):
+    if _headline(first.text.strip()) and len(first.text.strip()) > MAX_LABEL_CHARS and _set_apart(first, median(sizes) if sizes else None):
         return first.text.strip()
     return ""
 
@@ -103,7 +156,7 @@ class DocxFormat:
                         cells.append(cell.text.strip())
                 if cells:
                     lines.append(" ".join(cells))
-        return Extracted("\n\n".join(lines), _title(paragraphs))
+        return Extracted("\n\n".join(lines), _title(paragraphs), _headings(paragraphs))
 
 
 register(DocxFormat())

@@ -1,11 +1,11 @@
-"""HTML pages (.html/.htm): block elements become lines; the title is the ``<h1>``, else ``<title>``."""
+"""HTML pages (.html/.htm): block elements become lines; the title is the ``<h1>``, else ``<title>``; ``<h1>``/``<h2>`` are headings."""
 
 from __future__ import annotations
 
 import re
 
 from ..decoding import decode_bytes
-from . import Extracted, register
+from . import Extracted, Heading, register
 
 _BLOCK_TAGS = (
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
@@ -13,6 +13,9 @@ _BLOCK_TAGS = (
     "figcaption", "figure", "hr", "main", "aside", "nav", "address", "caption", "time",
 )
 _DROP_TAGS = ["script", "style", "noscript", "template", "head"]
+# The headings reported to the article splitter: page and article headlines
+# (deeper levels are sections of an article).
+_HEADING_TAGS = ["h1", "h2"]
 _BOILERPLATE_TAGS = ["nav", "aside", "footer"]
 _HTML_RE = re.compile(
     r"^\s*(<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<title>|<!--)", re.I
@@ -51,13 +54,15 @@ def html_text(markup: str) -> Extracted:
     for tag in soup(_BOILERPLATE_TAGS):  # site navigation and page footers, not the article
         if tag.find_parent("article") is None and tag.find("h1") is None:
             tag.decompose()
+    headings = tuple(Heading(text, int(tag.name[1])) for tag in soup.find_all(_HEADING_TAGS)
+                     if (text := tag.get_text(" ", strip=True)))
     body_root = soup.body or soup
     if title_text and not h1_text:  # the page headline wins over <title>
         body_root.insert(0, soup.new_string(title_text + "\n\n"))
     for tag in soup.find_all(_BLOCK_TAGS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
-    return Extracted(soup.get_text(), h1_text or title_text)
+    return Extracted(soup.get_text(), h1_text or title_text, headings)
 
 
 class HtmlFormat:

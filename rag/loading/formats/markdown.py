@@ -1,11 +1,11 @@
-"""Markdown (.md): marks removed, the first heading is the title, ``> 来源：…`` quotes kept as lines."""
+"""Markdown (.md): marks removed, the first heading is the title, ``#``/``##``… headings reported, ``> 来源：…`` quotes kept as lines."""
 
 from __future__ import annotations
 
 import re
 
 from ..decoding import decode_bytes
-from . import Extracted, register
+from . import Extracted, Heading, register
 
 _HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _RULE_RE = re.compile(r"(?m)^\s{0,3}([-*_])(\s*\1){2,}\s*$")
@@ -28,6 +28,7 @@ def markdown_text(text: str) -> Extracted:
         text = f"# {declared}\n\n{text}"  # the front matter's title becomes the heading
     title = ""
     lines = []
+    headings: list[Heading] = []
     seen_paragraph = False
     for line in text.split("\n"):
         m = _HEADING_RE.match(line)
@@ -35,6 +36,8 @@ def markdown_text(text: str) -> Extracted:
             if not title and not seen_paragraph:
                 title = m.group(2)
             line = m.group(2)
+            if _plain(line):
+                headings.append(Heading(_plain(line), len(m.group(1))))  # "#" is level 1, "##" level 2
         elif line.strip() and not _RULE_RE.match(line):
             seen_paragraph = True
         lines.append(line)
@@ -43,8 +46,12 @@ def markdown_text(text: str) -> Extracted:
     text = _QUOTE_RE.sub("", text)  # block quotes: "> 来源：新华社" is a 来源 line
     text = _LINK_RE.sub(r"\1", text)  # links and images: keep the words
     text = _BOLD_RE.sub(r"\2", text)
-    title = _BOLD_RE.sub(r"\2", _LINK_RE.sub(r"\1", title)).strip()
-    return Extracted(text, title)
+    return Extracted(text, _plain(title), tuple(headings))
+
+
+def _plain(heading: str) -> str:
+    """A heading's words without bold and link marks."""
+    return _BOLD_RE.sub(r"\2", _LINK_RE.sub(r"\1", heading)).strip()
 
 
 class MarkdownFormat:

@@ -1,7 +1,8 @@
 """PDF (.pdf, read with PyMuPDF): the text layer page by page, and the title from the layout.
 
 The title is the run of first lines on page 1 set in a font clearly larger than
-the body text. A PDF without a text layer (a scan) cannot be read without OCR,
+the body text; every run of large-font lines in the document is reported as a
+heading, leveled by its font size. A PDF without a text layer (a scan) cannot be read without OCR,
 and the error says so.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ...errors import LoadError
-from . import Extracted, register
+from . import Extracted, Heading, register
 
 # A title line is set at least this much larger than the body (the weighted median
 # font size); headline fonts are typically 1.3–2× the body's.
@@ -68,8 +69,21 @@ def layout_title(lines: list[tuple[str, float]]) -> str:
     if len(lines) < 2:
         return ""
     body = _body_size(lines)
+    for i, run, _ in _large_runs(lines, body):
+        if i >= TITLE_SCAN_LINES:
+            break
+        after = lines[i + len(run): i + len(run) + TEXT_AFTER_TITLE_LINES]
+        title = " ".join(run)
+        kicker = len(title) <= MAX_LABEL_CHARS and bool(after) and after[0][1] >= TITLE_FONT_RATIO * body
+        if not kicker and any(_TEXT_RE.search(t) for t, _ in after) and len(title) <= MAX_TITLE_CHARS:
+            return title
+    return ""
+
+
+def _large_runs(lines: list[tuple[str, float]], body: float):
+    """(index, lines of text, size) of each run of same-size lines set larger than ``body``."""
     i = 0
-    while i < min(len(lines), TITLE_SCAN_LINES):
+    while i < len(lines):
         text, size = lines[i]
         if size < TITLE_FONT_RATIO * body or not _LETTER_RE.search(text):
             i += 1
@@ -78,13 +92,25 @@ def layout_title(lines: list[tuple[str, float]]) -> str:
         while (i + len(run) < len(lines) and len(run) < MAX_TITLE_LINES
                and abs(lines[i + len(run)][1] - size) <= SAME_SIZE_PT):
             run.append(lines[i + len(run)][0])
-        after = lines[i + len(run): i + len(run) + TEXT_AFTER_TITLE_LINES]
-        title = " ".join(run)
-        kicker = len(title) <= MAX_LABEL_CHARS and bool(after) and after[0][1] >= TITLE_FONT_RATIO * body
-        if not kicker and any(_TEXT_RE.search(t) for t, _ in after) and len(title) <= MAX_TITLE_CHARS:
-            return title
+        yield i, run, size
         i += len(run)
-    return ""
+
+
+def layout_headings(lines: list[tuple[str, float]]) -> tuple[Heading, ...]:
+    """Every run of large-font lines of the document, as headings leveled by font size.
+
+    The largest heading size is level 1, the next (more than ``SAME_SIZE_PT`` smaller)
+    level 2, and so on. A run with a full stop is a pull quote, not a heading.
+    """
+    body = _body_size(lines)
+    runs = [(" ".join(run), size) for _, run, size in _large_runs(lines, body)]
+    runs = [(text, size) for text, size in runs if len(text) <= MAX_TITLE_CHARS and "。" not in text]
+    levels: list[float] = []  # one size per level, largest first
+    for size in sorted({size for _, size in runs}, reverse=True):
+        if not levels or levels[-1] - size > SAME_SIZE_PT:
+            levels.append(size)
+    return tuple(Heading(text, next(k for k, lv in enumerate(levels, 1) if lv - size <= SAME_SIZE_PT))
+                 for text, size in runs)
 
 
 class PdfFormat:
@@ -108,7 +134,7 @@ class PdfFormat:
                 raise LoadError(f"{label} 设有密码；请去掉密码后重新加载")
             try:
                 pages = [page.get_text("text") for page in document]
-                first = _page_lines(document[0]) if document.page_count else []
+                laid_out = [_page_lines(page) for page in document]
             except LoadError:
                 raise
             except Exception as exc:
@@ -120,7 +146,8 @@ class PdfFormat:
                 f"{label} 没有文字层（可能是扫描件或图片），无法直接读取文字；"
                 "请先用 OCR 软件识别文字（例如导出为可搜索的 PDF）后再加载"
             )
-        return Extracted("\n\n".join(pages), layout_title(first))
+        first = laid_out[0] if laid_out else []
+        return Extracted("\n\n".join(pages), layout_title(first), layout_headings([l for p in laid_out for l in p]))
 
 
 register(PdfFormat())

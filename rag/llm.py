@@ -10,15 +10,19 @@ timeouts, refused connections), with exponential backoff capped at
 message names the cause and the setting to check. The API key is never logged
 nor put into a message.
 
-One **deadline** bounds a call, every attempt, backoff and the whole stream
-included (``LLMSettings.deadline``, ``RAG_LLM_DEADLINE``, default 30 s): the
-model runs in a worker thread and the caller stops waiting when the deadline
-passes — a slow server, a stream that stalls or one that trickles forever — and
-gets an ``LLMFailure`` of kind ``"deadline"``; the answer pipeline then answers
-extractively with that message in ``Answer.warnings``. Pass one ``Deadline`` to
-several calls (``deadline=``) to share it, e.g. a follow-up's rewrite and its
-answer. The per-request timeout is ``min(timeout, deadline)``, so an abandoned
-worker ends by then too.
+One **deadline** bounds a whole answer (``LLMSettings.deadline``,
+``RAG_LLM_DEADLINE``, default 30 s): the answer pipeline makes one ``Deadline``
+per answer and passes it (``deadline=``) to the follow-up's rewrite and to the
+answer's generation, so the rewrite, every attempt, backoff and the whole stream
+share it. The model runs in a worker thread and the caller stops waiting when the
+deadline passes — a slow server, a stream that stalls or one that trickles
+forever — and gets an ``LLMFailure`` of kind ``"deadline"``; the pipeline then
+answers extractively with that message in ``Answer.warnings``. A call without
+``deadline=`` gets a fresh one of its own. The answer's deadline starts counting
+when the answer first waits for the model (``Deadline(..., start=False)``), so
+loading the embedder for a first question costs the model no time. The
+per-request timeout is ``min(timeout, deadline)``, so an abandoned worker ends by
+then too.
 """
 
 from __future__ import annotations
@@ -209,19 +213,34 @@ def describe_failure(exc: BaseException, llm: LLMSettings, attempts: int = 1) ->
 # --- the deadline -------------------------------------------------------------
 
 class Deadline:
-    """A point in time after which nobody waits for the model any more."""
+    """A point in time after which nobody waits for the model any more.
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    ``start=False`` makes a deadline that starts counting when it is first asked
+    (``remaining``, ``expired``) or ``start``-ed: the answer pipeline makes one per
+    answer before it knows whether the answer will call the model at all.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic,
+                 *, start: bool = True) -> None:
         self.seconds = seconds
         self._clock = clock
-        self.expires_at = clock() + seconds
+        self.expires_at: float | None = None
+        if start:
+            self.start()
 
     @classmethod
-    def for_settings(cls, llm: LLMSettings) -> "Deadline":
-        return cls(llm.deadline)
+    def for_settings(cls, llm: LLMSettings, *, start: bool = True) -> "Deadline":
+        return cls(llm.deadline, start=start)
+
+    def start(self) -> "Deadline":
+        """Start counting now, unless it already has; returns itself."""
+        if self.expires_at is None:
+            self.expires_at = self._clock() + self.seconds
+        return self
 
     def remaining(self) -> float:
         """Seconds left (0 once it has passed)."""
+        self.start()
         return max(0.0, self.expires_at - self._clock())
 
     @property
@@ -321,6 +340,10 @@ def _attempts(produce: Callable[[], Iterable[Any]], llm: LLMSettings, deadline: 
     attempt = 0
     while True:
         attempt += 1
+        if deadline.expired:  # spent by an earlier call of the same answer: send nothing
+            failure = deadline_failure(llm, max(attempt - 1, 1))
+            log.info("LLM call not started, the deadline has passed: %s", failure)
+            raise failure
         started = False
         worker = _Worker(produce)
         try:

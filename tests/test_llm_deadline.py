@@ -3,7 +3,8 @@
 A slow server, a stream that stalls or trickles, and retries that would outlast
 the deadline all end in an ``LLMFailure`` of kind ``"deadline"``; through the
 answer pipeline that becomes the extractive answer with the reason in
-``Answer.warnings``, and ``rag ask`` prints it. The assertions are about
+``Answer.warnings``, and ``rag ask`` prints it. A follow-up's rewrite and its
+answer share the one deadline: two calls that each fit it do not both get it. The assertions are about
 behaviour (what the client got, how many requests the server saw, the reason),
 never about elapsed seconds. Also: the ``OPENAI_*`` names the openai SDK's
 users set, and which name wins.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,13 @@ from test_pipeline import CLOUD, CORPUS, FILES, CorpusRetriever
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = 30.0  # a server delay far beyond every deadline below; close() wakes it at teardown
 TINY_DEADLINE = 0.5
+# The shared-deadline tests: each model call takes PART of the deadline on the server,
+# so one call fits (with 0.8 s to spare for the client) and two in a row cannot.
+SHARED_DEADLINE = 2.0
+PART = 0.6 * SHARED_DEADLINE
+HISTORY = [("崂山区的城市云脑是什么？", "城市云脑是崂山区的全新数字底座。[1]")]
+FOLLOW_UP = "那它汇集了多少数据？"
+LLM_ANSWER = "崂山区城市云脑汇集数据16亿余条。[1]"
 
 
 def llm(server: OpenAIServer, **changes) -> LLMSettings:
@@ -109,6 +118,7 @@ def test_one_deadline_can_cover_several_calls(openai_server):
     with pytest.raises(LLMFailure) as err:
         list(stream_with_retries(chain(settings), {"q": "问"}, settings, deadline=shared))
     assert err.value.kind == "deadline"
+    assert len(openai_server.chat_requests) == 1  # a spent deadline sends no request at all
 
 
 def test_deadline_counts_down_on_its_clock():
@@ -119,6 +129,15 @@ def test_deadline_counts_down_on_its_clock():
     assert deadline.remaining() == pytest.approx(0.5)
     now[0] = 131
     assert deadline.remaining() == 0 and deadline.expired
+
+
+def test_an_unstarted_deadline_counts_from_its_first_use():
+    now = [100.0]
+    deadline = Deadline(30, clock=lambda: now[0], start=False)
+    now[0] = 200  # retrieval, loading the embedder: not the model's time
+    assert deadline.remaining() == 30  # the first wait for the model starts it
+    now[0] = 229
+    assert deadline.start().remaining() == pytest.approx(1)  # starting again changes nothing
 
 
 def test_request_timeout_never_outlives_the_deadline(openai_server):
@@ -160,6 +179,68 @@ def test_pipeline_stream_cut_midway_ends_with_the_extractive_answer(openai_serve
     final = items[-1]
     assert final.mode == "extractive" and "16亿" in final.text
     assert "RAG_LLM_DEADLINE" in final.warnings[0]
+
+
+def across_threads(items) -> list:
+    """Every item of ``items``, each next() on a thread of its own, as Gradio iterates."""
+    iterator, got = iter(items), []
+    while True:
+        box: list = []
+        worker = threading.Thread(target=lambda: box.append(next(iterator, None)))
+        worker.start()
+        worker.join()
+        if box == [None]:
+            return got
+        got.append(box[0])
+
+
+@pytest.mark.slow
+def test_one_slow_call_fits_the_deadline(openai_server, retriever):
+    """The control for the test below: PART of the deadline is enough for one call."""
+    settings = Settings(llm_mode="openai", llm=llm(openai_server, deadline=SHARED_DEADLINE))
+    openai_server.script(Reply(LLM_ANSWER, delay=PART))
+    answer = build_pipeline(settings, retriever).invoke(CLOUD)
+    assert answer.mode == "llm" and "16亿" in answer.text and not answer.warnings
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("consume", ["invoke", "stream across threads"])
+def test_follow_up_rewrite_and_answer_share_one_deadline(openai_server, retriever, consume):
+    """Rewrite and answer each take PART of the deadline: together they outlast it, so
+    the answer is the extractive one, made from the model's rewrite, with the reason."""
+    settings = Settings(llm_mode="openai", llm=llm(openai_server, deadline=SHARED_DEADLINE))
+    openai_server.script(Reply(CLOUD, delay=PART), Reply(LLM_ANSWER, delay=PART))
+    pipeline = build_pipeline(settings, retriever)
+    if consume == "invoke":
+        answer = pipeline.invoke(FOLLOW_UP, history=HISTORY)
+    else:
+        items = across_threads(pipeline.stream(FOLLOW_UP, history=HISTORY))
+        answer = items[-1]
+        assert "".join(items[:-1]) == answer.text
+    rewrite, ask = openai_server.chat_requests
+    assert answer.query == CLOUD and f"问题：{CLOUD}" in ask.message_text("user")  # rewrite used
+    assert answer.mode == "extractive" and answer.citations and "16亿" in answer.text
+    [note] = answer.warnings
+    assert "RAG_LLM_DEADLINE" in note and f"{SHARED_DEADLINE:g} 秒" in note
+    assert "已改用抽取式回答" in note and "\n" not in note
+    assert not note.startswith("改写追问失败")  # the rewrite finished; the answer ran out
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_deadline_spent_while_rewriting_skips_the_answer_call(openai_server, retriever, streaming):
+    settings = Settings(llm_mode="openai", llm=llm(openai_server))
+    openai_server.script(Reply(CLOUD, delay=SLOW))
+    pipeline = build_pipeline(settings, retriever)
+    if streaming:
+        answer = list(pipeline.stream(FOLLOW_UP, history=HISTORY))[-1]
+    else:
+        answer = pipeline.invoke(FOLLOW_UP, history=HISTORY)
+    assert len(openai_server.chat_requests) == 1  # the rewrite only: no second wait
+    assert "云脑" in answer.query and answer.query.endswith(FOLLOW_UP)  # the key-term rewrite
+    assert answer.mode == "extractive" and answer.citations and "16亿" in answer.text
+    [note] = answer.warnings
+    assert note.startswith("改写追问失败") and "RAG_LLM_DEADLINE" in note
+    assert "已改用抽取式回答" in note and "\n" not in note
 
 
 @pytest.mark.slow

@@ -474,3 +474,7 @@ def test_the_strategy_is_chosen_once_by_name(openai_server, retriever):
     assert isinstance(llm.generator, LLMGenerator) and isinstance(llm.fallback, ExtractiveGenerator)
     assert isinstance(llm.rewriter, LLMRewriter)
     assert openai_server.requests == []  # building calls nothing
+    # One deadline per answer with a model; none without one.
+    assert extractive.answer_deadline() is None
+    first, second = llm.answer_deadline(), llm.answer_deadline()
+    assert first is not second and first.seconds == llm_settings(openai_server).llm.deadline

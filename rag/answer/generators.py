@@ -5,7 +5,8 @@ once, where the pipeline is built, and nothing downstream asks which mode it is 
 
     extractive  the best sentences of the passages, no model (``rag.answer.extractive``)
     openai      an OpenAI-compatible chat model (``LLMGenerator``), with the extractive
-                generator as its fallback and the model rewriting follow-ups
+                generator as its fallback and the model rewriting follow-ups; one
+                ``RAG_LLM_DEADLINE`` per answer covers the rewrite and the generation
 
 Add a strategy by registering a factory: ``@register("name")``.
 """
@@ -13,10 +14,12 @@ Add a strategy by registering a factory: ``@register("name")``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Callable
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..llm import Deadline
 from .base import Generator
 from .rewriting import KeyTermRewriter, LLMRewriter, Rewriter
 
@@ -32,11 +35,23 @@ class Resources:
 
 @dataclass
 class Strategy:
-    """The generator, its fallback (used when it fails) and the follow-up rewriter."""
+    """The generator, its fallback (used when it fails) and the follow-up rewriter.
+
+    ``deadline`` is how many seconds one answer may wait for the model, the rewrite
+    and the generation together (``RAG_LLM_DEADLINE``); None when nothing here calls
+    a model. When it is set, the pipeline passes each answer's ``Deadline`` as
+    ``deadline=`` to the rewriter and to ``generator.stream`` (never to the fallback,
+    which must not wait for the model).
+    """
 
     generator: Generator
     fallback: Generator | None
     rewriter: Rewriter
+    deadline: float | None = None
+
+    def answer_deadline(self) -> Deadline | None:
+        """A fresh deadline for one answer, counting from its first wait for the model."""
+        return None if self.deadline is None else Deadline(self.deadline, start=False)
 
 
 StrategyFactory = Callable[[Settings, Resources], Strategy]
@@ -79,10 +94,10 @@ def _openai(settings: Settings, resources: Resources) -> Strategy:
         | chat_model(settings.llm, max_tokens=REWRITE_MAX_TOKENS)
         | StrOutputParser()
     )
-    rewriter = LLMRewriter(rewrite_chain,
-                           lambda chain, inputs: invoke_with_retries(chain, inputs, settings.llm))
+    rewriter = LLMRewriter(rewrite_chain, partial(invoke_with_retries, llm=settings.llm))
     return Strategy(LLMGenerator(settings.llm, answer_prompt),
-                    extractive_generator(settings, resources), rewriter)
+                    extractive_generator(settings, resources), rewriter,
+                    deadline=settings.llm.deadline)
 
 
 def make_strategy(settings: Settings, resources: Resources | None = None) -> Strategy:

@@ -3,8 +3,9 @@
 An LCEL chain, ``prompt | ChatOpenAI | StrOutputParser``, over the ``answer``
 prompt (passages fenced as data, one ``[n]`` per statement, "say the passages do
 not hold the answer" when they do not). Calls go through ``rag.llm``'s bounded
-retries; a call that fails for good raises ``LLMFailure`` and the pipeline falls
-back to the extractive generator. The model decides answerability for every
+retries within the answer's ``deadline`` (the one the rewrite already used, passed
+by the pipeline); a call that fails for good, or the deadline running out, raises
+``LLMFailure`` and the pipeline falls back to the extractive generator. The model decides answerability for every
 question whose subject retrieval found (``refuses_unanswerable = False``).
 """
 
@@ -18,7 +19,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from ..config import LLMSettings
-from ..llm import LLMFailure, chat_model, stream_with_retries
+from ..llm import Deadline, LLMFailure, chat_model, stream_with_retries
 from ..schema import Answer, Passage
 from ..text import MARK_RE
 from .citations import normalize_marks
@@ -60,11 +61,13 @@ class LLMGenerator:
                 )
             return self._chain
 
-    def stream(self, question: str, passages: list[Passage], evidence: Any = None
-               ) -> Iterator[str | Answer]:
+    def stream(self, question: str, passages: list[Passage], evidence: Any = None, *,
+               deadline: Deadline | None = None) -> Iterator[str | Answer]:
+        """The model's pieces, then the Answer; the whole stream ends by ``deadline``
+        (the answer's, else a fresh one of ``RAG_LLM_DEADLINE`` seconds)."""
         pieces: list[str] = []
         for piece in stream_with_retries(self.chain, {"question": question, "passages": passages},
-                                         self.llm):
+                                         self.llm, deadline=deadline):
             pieces.append(piece)
             yield piece
         raw = "".join(pieces).strip()

@@ -5,7 +5,9 @@ Each step runs once per question, in this order:
 1. **validate** the question and ``top_k`` (``validation``): bad input raises
    ``QuestionError`` with a Chinese message saying what to type;
 2. **rewrite** an elliptical follow-up into a standalone query (``rewriting``); a
-   self-contained question is never rewritten;
+   self-contained question is never rewritten; when the model cannot rewrite it
+   (down, or the answer's deadline ran out) the key-term rewrite is used and the
+   answer is extractive, with the reason in ``Answer.warnings``;
 3. **retrieve** ``top_k`` passages (``top_k`` from the call, else ``Settings.top_k``);
 4. **judge** whether they answer the question (a ``Verdict``), then the **gate**:
    the generator's policy decides whether to refuse before generating — the
@@ -17,6 +19,12 @@ Each step runs once per question, in this order:
 6. **check citations** (``citations.check_citations``): marks renumbered to the
    cited passages, marks pointing at nothing removed, marks inside a sentence
    moved to its end, unsupported sentences flagged.
+
+With a model, each answer has **one deadline** (``RAG_LLM_DEADLINE``,
+``Strategy.answer_deadline``): made when the answer starts, counting from its first
+wait for the model, and passed explicitly (``deadline=``, not a context variable:
+Gradio iterates the stream on several threads) to the rewrite and to the
+generation, so a follow-up waits for the model no longer than a single question.
 
     pipeline = build_pipeline(settings, retriever, index=index, embedder=embedder)
     pipeline.invoke(question, history=None, top_k=None) -> Answer
@@ -34,6 +42,7 @@ from typing import Iterator, Protocol
 
 from ..config import Settings
 from ..errors import LLMError
+from ..llm import Deadline
 from ..schema import Answer, Passage
 from .base import GenerationFailure, Generator, Judge, Verdict, final_answer
 from .citations import check_citations
@@ -43,6 +52,8 @@ from .rewriting import History, Rewrite, normalize_history
 from .validation import validate_question, validate_top_k
 
 FALLBACK_NOTE = "{failure}。已改用抽取式回答。"
+# The model could not rewrite a follow-up (down, or the answer's deadline ran out).
+REWRITE_FALLBACK_NOTE = "改写追问失败：{failure}；追问已用上一问的关键词补全。已改用抽取式回答。"
 # Separates a broken-off stream from the fallback answer that replaces it.
 STREAM_BREAK = "\n\n"
 
@@ -102,13 +113,15 @@ class AnswerPipeline:
     def _run(self, question: str, history: list[tuple[str, str]], top_k: int,
              warnings: list[str], clock: "_Clock") -> Iterator[str | Answer]:
         clock.restart()
-        rewrite = self.strategy.rewriter.rewrite(question, history) if history else Rewrite(question)
+        deadline = self.strategy.answer_deadline()  # one per answer; None without a model
+        rewrite = (self.strategy.rewriter.rewrite(question, history, deadline=deadline)
+                   if history else Rewrite(question))
         clock.lap("rewrite")
         query = rewrite.query
         notes = list(warnings)
         generator = self.strategy.generator
         if rewrite.failure is not None:
-            notes.append(FALLBACK_NOTE.format(failure=rewrite.failure))
+            notes.append(REWRITE_FALLBACK_NOTE.format(failure=rewrite.failure))
             generator = self.strategy.fallback or generator  # no second wait for the model
 
         passages = self.retriever.retrieve(query, top_k=top_k)
@@ -125,7 +138,7 @@ class AnswerPipeline:
             pieces = 0
             try:
                 answer = None
-                for item in generator.stream(query, passages, verdict.evidence if verdict else None):
+                for item in self._generate(generator, query, passages, verdict, deadline):
                     if isinstance(item, Answer):
                         answer = item
                     elif item:
@@ -152,6 +165,15 @@ class AnswerPipeline:
         answer.warnings[:0] = notes
         answer.gate = decision
         yield answer
+
+    def _generate(self, generator: Generator, query: str, passages: list[Passage],
+                  verdict: Verdict | None, deadline: Deadline | None) -> Iterator[str | Answer]:
+        """``generator``'s stream; the model's generator gets the answer's deadline, the
+        fallback (which never waits for the model) does not."""
+        evidence = verdict.evidence if verdict else None
+        if deadline is None or generator is not self.strategy.generator:
+            return generator.stream(query, passages, evidence)
+        return generator.stream(query, passages, evidence, deadline=deadline)
 
     @staticmethod
     def _check(answer: Answer, passages: list[Passage]) -> Answer:

@@ -6,19 +6,24 @@ rewriters share one interface, chosen once when the pipeline is built:
 
 - ``KeyTermRewriter`` (no model): puts the previous question's key terms in front;
 - ``LLMRewriter``: asks the chat model with the ``rewrite`` prompt, and falls back
-  to the key-term rewrite, reporting the failure, when the model cannot be reached.
+  to the key-term rewrite, reporting the failure, when the model cannot be reached
+  or the answer's deadline (``rag.llm.Deadline``, passed as ``deadline=``) runs
+  out first: the rewrite's wait counts against the answer's one deadline.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from ..errors import LLMError
 from ..text import MARK_RE, UNSUPPORTED_MARK
 from .analysis import extract_terms
 from .prompts import defang
+
+if TYPE_CHECKING:
+    from ..llm import Deadline
 
 HISTORY_TURNS = 3  # turns of history the rewrite prompt sees
 HISTORY_ANSWER_CHARS = 200  # each earlier answer is cut to this length for the prompt
@@ -119,14 +124,19 @@ class Rewrite:
 
 
 class Rewriter(Protocol):
-    def rewrite(self, question: str, history: list[tuple[str, str]]) -> Rewrite: ...
+    def rewrite(self, question: str, history: list[tuple[str, str]], *,
+                deadline: Deadline | None = None) -> Rewrite:
+        """The query for ``question``; a rewriter that calls the model waits no longer
+        than ``deadline`` (the answer's, shared with its generation)."""
+        ...
 
 
 class KeyTermRewriter:
     """Rewrites elliptical follow-ups by carrying the previous question's key terms."""
 
-    def rewrite(self, question: str, history: list[tuple[str, str]]) -> Rewrite:
-        return Rewrite(standalone_question(question, history))
+    def rewrite(self, question: str, history: list[tuple[str, str]], *,
+                deadline: Deadline | None = None) -> Rewrite:
+        return Rewrite(standalone_question(question, history))  # no model: nothing to wait for
 
 
 def clean_rewrite(text: str, question: str) -> str:
@@ -146,7 +156,9 @@ class LLMRewriter:
     """Rewrites elliptical follow-ups with the chat model and the ``rewrite`` prompt.
 
     ``chain`` is a Runnable ``{"question", "history"} → str`` and ``invoke`` calls it
-    with retries (``rag.llm.invoke_with_retries`` bound to the LLM settings).
+    with retries (``rag.llm.invoke_with_retries`` bound to the LLM settings):
+    ``invoke(chain, inputs)``, and ``invoke(chain, inputs, deadline=d)`` when the
+    answer has a deadline.
     """
 
     def __init__(self, chain, invoke) -> None:
@@ -154,13 +166,16 @@ class LLMRewriter:
         self.invoke = invoke
         self.fallback = KeyTermRewriter()
 
-    def rewrite(self, question: str, history: list[tuple[str, str]]) -> Rewrite:
+    def rewrite(self, question: str, history: list[tuple[str, str]], *,
+                deadline: Deadline | None = None) -> Rewrite:
         if not history or not is_elliptical(question):
             return Rewrite(question)
+        inputs = {"question": defang(question), "history": format_history(history)}
+        shared = {} if deadline is None else {"deadline": deadline}  # 2-argument invokes still work
         try:
-            raw = self.invoke(self.chain, {"question": defang(question),
-                                           "history": format_history(history)})
+            raw = self.invoke(self.chain, inputs, **shared)
         except LLMError as exc:
-            # The model is unreachable: rewrite without it, and answer without a second wait.
+            # The model is unreachable or the deadline ran out: rewrite without it, and
+            # answer without a second wait.
             return Rewrite(self.fallback.rewrite(question, history).query, exc)
         return Rewrite(clean_rewrite(raw, question))

@@ -479,3 +479,198 @@ def test_pdf_large_section_label_above_the_title_is_not_the_title(tmp_path):
     document.save(path)
     [doc] = load_file(path)
     assert (doc.title, doc.publication) == (TITLE, "青澜日报")
+
+
+# ------------------------------------------------------------------ newsletters split at their headings
+# Three articles, no 来源/作者 line anywhere: only the file's headings say where each begins.
+
+NEWSLETTER = [
+    ("青澜湾海藻养殖合作社带动渔村增收", [
+        "青澜湾海藻养殖合作社成立于2019年3月，由返乡青年林晓禾牵头，带动周边三个渔村的一百二十户渔民参与养殖。",
+        "合作社采用“合作社+农户”的模式，统一提供苗种和技术指导，统一收购和销售，去年海藻产量达到八百吨，社员人均增收一万二千元。",
+        "今年合作社又建起了一座海藻加工厂，把鲜海藻加工成海藻粉和即食海藻，产品销往长三角的二十多家超市，附加值提高了三倍。",
+    ]),
+    ("海湾观察站启用新型监测浮标", [
+        "海湾观察站本月启用了十套新型监测浮标，可以实时记录水温、盐度和溶解氧，数据每十分钟上传一次，为养殖户提供预警信息。",
+        "观察站负责人周明介绍，浮标由本地一家电子企业研制，成本只有进口设备的三分之一，太阳能供电，一次布放可以连续工作半年。",
+        "去年夏天，湾内曾因溶解氧骤降损失了一批扇贝。有了浮标以后，养殖户能提前半天收到手机提醒，及时增氧或者转移网箱。",
+    ]),
+    ("渔港小学开设海洋科普课", [
+        "渔港小学本学期开设了海洋科普课，每周一节，由海湾观察站的研究人员和村里的退休老渔民轮流授课，全校六个年级都参加。",
+        "学生们在课上认识了四十多种海藻和贝类，学会了看潮汐表，还到合作社的养殖区实地观察海藻从育苗到收割的生长过程。",
+        "校长说，孩子们生在海边、长在海边，更应该了解大海、爱护大海。学校准备把课上的观察记录编成一本乡土教材，明年秋季使用。",
+    ]),
+]
+# One article whose sections are headed 一、二、三 (each long enough to pass for an article).
+REPORT_TITLE = "青澜湾海藻产业发展调查报告"
+REPORT = [(f"{n}、{head}", body) for n, (head, body) in zip("一二三", [
+    ("合作社的组建", NEWSLETTER[0][1]), ("监测体系的建设", NEWSLETTER[1][1]), ("科普教育的开展", NEWSLETTER[2][1])])]
+REPORT_LEAD = "本报告根据二〇二四年春季的实地调查写成，记录青澜湾海藻产业的组织、监测和教育三个方面。"
+
+
+def _docx_sections(path: Path, sections, *, top: str = "", lead: str = "", style: str = "Heading 1",
+                   sub_style: str = "") -> Path:
+    """A Word file: an optional top heading (Title style) and lead, then each section's heading and paragraphs."""
+    import docx
+
+    document = docx.Document()
+    if top:
+        document.add_paragraph(top, style="Title")
+    if lead:
+        document.add_paragraph(lead)
+    for heading, body in sections:
+        document.add_paragraph(heading, style=style)
+        for line in body:
+            document.add_paragraph(line)
+    document.save(path)
+    return path
+
+
+def _docx_with_chinese_styles(path: Path) -> Path:
+    """Headings in styles named 标题 1 (as WPS and Chinese templates name them) and in a style known only by its outline level."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    named = document.styles.add_style("标题 1", WD_STYLE_TYPE.PARAGRAPH)
+    named.font.size = docx.shared.Pt(16)
+    outlined = document.styles.add_style("栏目文章标题", WD_STYLE_TYPE.PARAGRAPH)
+    level = OxmlElement("w:outlineLvl")
+    level.set(qn("w:val"), "0")  # outline level 1
+    outlined.element.get_or_add_pPr().append(level)
+    for k, (heading, body) in enumerate(NEWSLETTER):
+        document.add_paragraph(heading, style="栏目文章标题" if k == 1 else "标题 1")
+        for line in body:
+            document.add_paragraph(line)
+    document.save(path)
+    return path
+
+
+def _pdf_sections(path: Path, sections, *, top: str = "", lead: str = "", size: float = 16) -> Path:
+    """A real PDF (PyMuPDF, Noto CJK): the top heading at 22 pt, section headings at ``size``, the body at 10.5 pt hard-wrapped."""
+    import pymupdf
+
+    if not CJK_FONT.exists():
+        pytest.skip("fonts-noto-cjk is not installed")
+    document = pymupdf.open()
+    page, y = None, 0.0
+
+    def put(text: str, fontsize: float, gap: float = 0) -> None:
+        nonlocal page, y
+        if page is None or y > 780:
+            page = document.new_page()
+            page.insert_font(fontname="cjk", fontfile=str(CJK_FONT))
+            y = 60.0
+        y += gap
+        page.insert_text((60, y), text, fontsize=fontsize, fontname="cjk")
+        y += fontsize * 1.6
+
+    def paragraph(text: str) -> None:
+        for i in range(0, len(text), 36):
+            put(text[i:i + 36], 10.5)
+
+    if top:
+        put(top, 22)
+    if lead:
+        paragraph(lead)
+    for heading, body in sections:
+        put(heading, size, gap=8)
+        for line in body:
+            paragraph(line)
+    document.save(path)
+    document.close()
+    return path
+
+
+def _md_sections(path: Path, sections, *, top: str = "", lead: str = "", mark: str = "#") -> Path:
+    parts = ([f"# {top}"] if top else []) + ([lead] if lead else [])
+    for heading, body in sections:
+        parts += [f"{mark} {heading}", *body]
+    path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
+def _html_sections(path: Path, sections, *, top: str = "", lead: str = "", tag: str = "h2") -> Path:
+    body = (f"<h1>{top}</h1>" if top else "") + (f"<p>{lead}</p>" if lead else "")
+    for heading, lines in sections:
+        body += f"<section><{tag}>{heading}</{tag}>" + "".join(f"<p>{l}</p>" for l in lines) + "</section>"
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>海湾通讯</title></head>"
+                    f"<body><nav>首页 | 往期</nav><main>{body}</main></body></html>", encoding="utf-8")
+    return path
+
+
+NEWSLETTER_FILES = {
+    "docx Heading 1": lambda p: _docx_sections(p / "issue.docx", NEWSLETTER),
+    "docx Title masthead + Heading 2": lambda p: _docx_sections(p / "issue.docx", NEWSLETTER, top="海湾通讯",
+                                                                 lead="2024年第3期", style="Heading 2"),
+    "docx 标题 1 and outline level": lambda p: _docx_with_chinese_styles(p / "issue.docx"),
+    "pdf font size": lambda p: _pdf_sections(p / "issue.pdf", NEWSLETTER),
+    "pdf masthead + font size": lambda p: _pdf_sections(p / "issue.pdf", NEWSLETTER, top="海湾通讯"),
+    "html h2 under a masthead h1": lambda p: _html_sections(p / "issue.html", NEWSLETTER, top="海湾通讯"),
+    "html h1": lambda p: _html_sections(p / "issue.html", NEWSLETTER, tag="h1"),
+    "md ##": lambda p: _md_sections(p / "issue.md", NEWSLETTER, top="海湾通讯", lead="2024年第3期", mark="##"),
+    "md #": lambda p: _md_sections(p / "issue.md", NEWSLETTER),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NEWSLETTER_FILES))
+def test_a_newsletter_without_source_lines_is_split_at_its_headings(tmp_path, kind):
+    from rag.chunking import chunk_document
+    from rag.config import ChunkSettings
+
+    path = NEWSLETTER_FILES[kind](tmp_path)
+    docs = load_file(path)
+    assert [d.title for d in docs] == [title for title, _ in NEWSLETTER]
+    for doc, (title, body) in zip(docs, NEWSLETTER):
+        assert doc.text == "\n".join([title, *body])  # exactly its own text: no masthead, no neighbour
+        assert doc.publication == ""
+    for doc in docs:  # citations: every span slices the stored text and carries this article's title
+        chunks = chunk_document(doc, ChunkSettings())
+        assert chunks and all(doc.text[c.start:c.end] == c.text and c.title == doc.title for c in chunks)
+    assert len({d.doc_id for d in docs}) == 3
+
+
+SINGLE_FILES = {
+    "docx Heading 1 title, Heading 2 一、二、三": lambda p: _docx_sections(
+        p / "report.docx", REPORT, top=REPORT_TITLE, style="Heading 2"),
+    "docx all Heading 1, 一、二、三": lambda p: _docx_sections(
+        p / "report.docx", [(REPORT_TITLE, [REPORT_LEAD]), *REPORT]),
+    "docx Title, lead, unnumbered Heading 1": lambda p: _docx_sections(
+        p / "report.docx", [(h.split("、")[1], b) for h, b in REPORT], top=REPORT_TITLE, lead=REPORT_LEAD),
+    "pdf large title, 一、二、三 in a medium font": lambda p: _pdf_sections(
+        p / "report.pdf", REPORT, top=REPORT_TITLE, size=13),
+    "pdf large title, lead, unnumbered medium headings": lambda p: _pdf_sections(
+        p / "report.pdf", [(h.split("、")[1], b) for h, b in REPORT], top=REPORT_TITLE, lead=REPORT_LEAD, size=13),
+    "md # title, ## 一、二、三": lambda p: _md_sections(p / "report.md", REPORT, top=REPORT_TITLE, mark="##"),
+    "html h1 title, lead, unnumbered h2": lambda p: _html_sections(
+        p / "report.html", [(h.split("、")[1], b) for h, b in REPORT], top=REPORT_TITLE, lead=REPORT_LEAD),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SINGLE_FILES))
+def test_one_article_with_section_headings_stays_one_article(tmp_path, kind):
+    path = SINGLE_FILES[kind](tmp_path)
+    [doc] = load_file(path)
+    assert doc.title == REPORT_TITLE
+    for heading, body in REPORT:
+        assert heading.split("、")[1] in doc.text  # the section headings stay in the text
+        assert all(line in doc.text for line in body)
+
+
+def test_a_newsletter_with_source_lines_and_headings_keeps_its_publications(tmp_path):
+    sections = [(title, ["来源：青澜日报", *body]) for title, body in NEWSLETTER]
+    docs = load_file(_docx_sections(tmp_path / "issue.docx", sections))
+    assert [(d.title, d.publication) for d in docs] == [(title, "青澜日报") for title, _ in NEWSLETTER]
+    assert all("来源" not in d.text for d in docs)
+
+
+def test_a_heading_level_with_a_too_short_section_does_not_split(tmp_path):
+    from rag.loading.headings import MIN_ARTICLE_CHARS
+
+    short = ("简讯", ["海湾观察站下周开放参观。"])
+    assert len(short[1][0]) < MIN_ARTICLE_CHARS
+    [doc] = load_file(_docx_sections(tmp_path / "issue.docx", [*NEWSLETTER[:2], short]))
+    assert doc.title == NEWSLETTER[0][0]  # one article, as before headings split files
+    assert "海湾观察站下周开放参观。" in doc.text

@@ -8,6 +8,10 @@ Two layouts are recognised, per file:
   body. Chosen when such a line comes before the first body paragraph; every
   "headline + meta lines" block after a finished paragraph opens a new article.
 
+A file whose headings clearly mark articles (``rag.loading.headings``: Word heading
+styles, PDF font sizes, HTML ``<h1>``/``<h2>``, Markdown ``#``/``##``) is first cut at
+them, and each section is split as above, titled by its heading.
+
 A title the file's structure names (Word heading, HTML ``<h1>``, Markdown ``#``,
 large-font PDF lines) wins over the heuristics. An article without any title is
 named after its file — never a cut sentence. The title stays the first line of

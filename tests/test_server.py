@@ -69,9 +69,11 @@ def raw(server, body, key: str | None = KEY, method: str = "POST", path: str = "
 
 # --- the openai SDK ---------------------------------------------------------------
 
-def test_models_lists_one_model_per_answer_mode(client):
-    ids = [m.id for m in client.models.list().data]
-    assert ids == ["rag-zh", "rag-zh-extractive", "rag-zh-llm"]
+def test_models_lists_one_model_per_answer_mode_and_knowledge_base(client):
+    models = client.models.list().data
+    assert [m.id for m in models] == ["rag-zh", "rag-zh-extractive", "rag-zh-llm",
+                                      "rag-zh:default", "rag-zh-extractive:default", "rag-zh-llm:default"]
+    assert models[2].model_extra["rag"] == {"kb": "default", "mode": "llm"}  # Answer.mode's words
 
 
 def test_sdk_gets_a_cited_answer(plain):
@@ -87,6 +89,30 @@ def test_sdk_gets_a_cited_answer(plain):
     assert cite["end"] - cite["start"] == len(cite["text"])
     assert f"《{cite['title']}》" in msg.content
     assert extra["rag"]["refused"] is False and extra["rag"]["mode"] == "extractive"
+    assert extra["rag"]["kb"] == "default"
+
+
+def test_an_extractive_answer_reports_counted_usage(plain):
+    from rag.server.usage import count_tokens
+
+    usage = plain.usage  # counted with multilingual-e5-small's tokenizer (docs/api.md)
+    assert usage.prompt_tokens == count_tokens(QUESTION) > 0
+    assert usage.completion_tokens == count_tokens(plain.choices[0].message.content) > 0
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    assert plain.model_extra["rag"]["usage_source"] == "counted"
+
+
+def test_a_stream_ends_with_usage_when_asked(client, plain):
+    chunks = list(client.chat.completions.create(
+        model="rag-zh", stream=True, stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": QUESTION}]))
+    *answer, last = chunks
+    assert last.choices == [] and last.usage == plain.usage  # the same counts as the plain reply
+    assert all(c.usage is None and c.choices for c in answer)
+    assert answer[-1].choices[0].finish_reason == "stop" and answer[-1].model_extra["rag"]["usage_source"] == "counted"
+    plain_stream = list(client.chat.completions.create(
+        model="rag-zh", stream=True, messages=[{"role": "user", "content": QUESTION}]))
+    assert all(c.choices for c in plain_stream) and "usage" not in plain_stream[-1].model_extra
 
 
 def test_sdk_streams_the_same_cited_answer(client, plain):
@@ -137,6 +163,9 @@ def test_llm_model_answers_through_the_model(client, llm):
     assert r.model_extra["rag"]["mode"] == "llm"
     assert r.choices[0].message.content.startswith(LLM_TEXT + "[1]")
     assert len(r.model_extra["citations"]) == 1 and len(llm.chat_requests) == 1
+    # The answer was streamed from the model and the scripted server, like vLLM or llama-server
+    # without stream_options, sent no usage: unknown, so null — never zeros.
+    assert r.usage is None and r.model_extra["rag"]["usage_source"] is None
 
 
 def test_llm_stream_whose_marks_the_check_changed_ends_with_the_checked_answer(client, llm):
@@ -189,6 +218,8 @@ def test_llm_fallback_warning_is_kept(client, llm, stream):
     assert any("抽取式" in w for w in extra["rag"]["warnings"]), extra
     assert "注意：" in content and "[1]" in content
     assert extra["rag"]["mode"] == "extractive"
+    if not stream:  # the fallback answer is extractive: counted
+        assert r.usage.completion_tokens > 0 and extra["rag"]["usage_source"] == "counted"
 
 
 def test_unknown_model_is_answered_with_the_model_list(client):
@@ -264,7 +295,10 @@ def test_not_json_and_unknown_model_raw(server):
     assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]
     r = raw(server, {"model": "nope", "messages": [{"role": "user", "content": QUESTION}]})
     assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_found"
-    assert "rag-zh, rag-zh-extractive, rag-zh-llm" in r.json()["error"]["message"]
+    assert "rag-zh, rag-zh-extractive, rag-zh-llm, rag-zh:default" in r.json()["error"]["message"]
+    r = raw(server, {"model": "rag-zh:news", "messages": [{"role": "user", "content": QUESTION}]})
+    assert r.status_code == 404 and r.json()["error"]["param"] == "model"
+    assert "知识库“news”不存在" in r.json()["error"]["message"] and "RAG_CORPUS_DIR" in r.json()["error"]["message"]
 
 
 def test_raw_stream_is_server_sent_events_ending_in_done(server):
@@ -360,3 +394,71 @@ def test_with_a_login_and_no_api_key_v1_stays_closed(tmp_path, small_corpus_dir,
         answer = Client(srv.url, auth=("admin", "pw-4411"), verbose=False).predict(
             QUESTION, [], 2, api_name="/chat")
         assert answer["citations"] and "1134" in answer["text"]
+
+
+# --- several knowledge bases under RAG_HOME: one model id per knowledge base -------------
+
+TINY_QUESTION = "甲公司的机器人售价多少？"  # answered by tests/_articles.py's a.txt only
+TINY_FILES = {"a.txt", "b.txt"}
+
+
+@pytest.fixture(scope="module")
+def kb_server(tmp_path_factory, two_kb_home):
+    base = tmp_path_factory.mktemp("server_kbs")
+    with AppServer(None, None, base / "app.log", RAG_HOME=str(two_kb_home), RAG_API_KEY=KEY) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def kb_client(kb_server) -> openai.OpenAI:
+    return openai.OpenAI(base_url=kb_server.url + "v1", api_key=KEY, max_retries=0)
+
+
+def test_models_list_every_knowledge_base(kb_client):
+    models = {m.id: m.model_extra["rag"] for m in kb_client.models.list().data}
+    assert list(models)[:2] == ["rag-zh", "rag-zh-extractive"]  # no LLM configured
+    assert models["rag-zh:tiny"] == {"kb": "tiny", "mode": "extractive"}
+    assert {"rag-zh:default", "rag-zh-extractive:default", "rag-zh-extractive:tiny"} <= set(models)
+
+
+def test_the_knowledge_base_model_answers_from_its_files(kb_client):
+    r = kb_client.chat.completions.create(model="rag-zh:tiny", messages=[{"role": "user", "content": TINY_QUESTION}])
+    assert "三万元" in r.choices[0].message.content and "a.txt" in r.choices[0].message.content
+    assert r.model == "rag-zh:tiny" and r.model_extra["rag"]["kb"] == "tiny"
+    assert r.model_extra["citations"][0]["source"] == "a.txt"
+    assert {c["source"] for c in r.model_extra["citations"]} <= TINY_FILES
+    assert r.usage.total_tokens > 0 and r.model_extra["rag"]["usage_source"] == "counted"
+    default = kb_client.chat.completions.create(model="rag-zh", messages=[{"role": "user", "content": TINY_QUESTION}])
+    assert default.model_extra["rag"]["kb"] == "default"
+    assert not {c["source"] for c in default.model_extra["citations"]} & TINY_FILES
+    sample = kb_client.chat.completions.create(model="rag-zh-extractive:default",
+                                               messages=[{"role": "user", "content": QUESTION}])
+    assert "1134" in sample.choices[0].message.content
+
+
+def test_the_knowledge_base_model_streams(kb_client):
+    chunks = list(kb_client.chat.completions.create(
+        model="rag-zh-extractive:tiny", stream=True, stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": TINY_QUESTION}]))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert "三万元" in text and "a.txt" in text
+    stop = [c for c in chunks if c.choices and c.choices[0].finish_reason == "stop"][0]
+    assert stop.model_extra["rag"]["kb"] == "tiny" and stop.model_extra["citations"][0]["source"] == "a.txt"
+    assert chunks[-1].usage.completion_tokens > 0
+
+
+def test_an_unknown_knowledge_base_is_404_naming_the_existing_ones(kb_client, kb_server):
+    with pytest.raises(openai.NotFoundError) as err:
+        kb_client.chat.completions.create(model="rag-zh:nope", messages=[{"role": "user", "content": TINY_QUESTION}])
+    message = str(err.value)
+    assert "知识库“nope”不存在" in message and "default、tiny" in message and "rag kb create nope" in message
+    assert "rag-zh:<知识库名>" in message
+    r = raw(kb_server, {"model": "rag-zh:nope", "stream": True, "messages": [{"role": "user", "content": "问"}]})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_found"
+
+
+def test_knowledge_base_models_still_need_the_key(kb_server):
+    body = {"model": "rag-zh:tiny", "messages": [{"role": "user", "content": TINY_QUESTION}]}
+    assert raw(kb_server, body, key=None).status_code == 401
+    assert raw(kb_server, body, key="wrong").status_code == 401
+    assert raw(kb_server, None, key=None, method="GET", path="v1/models").status_code == 401

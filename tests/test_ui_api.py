@@ -48,11 +48,16 @@ def test_view_api_documents_chat_with_typed_described_parameters(client):
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert {"/chat", "/chat_stream", "/ask", "/articles"} <= set(api)
     params = {p["parameter_name"]: p for p in api["/chat"]["parameters"]}
-    assert list(params) == ["question", "history", "top_k"]
+    assert list(params) == ["question", "history", "top_k", "kb"]
     assert params["question"]["python_type"]["type"] == "str"
     assert params["history"]["python_type"]["type"] == "list[list[str]]"
     assert params["top_k"]["python_type"]["type"] == "int"
+    assert params["kb"]["python_type"]["type"] == "str"
     assert params["history"]["parameter_default"] == [] and params["top_k"]["parameter_default"] == 5
+    assert params["kb"]["parameter_default"] == "default"  # the app's default knowledge base
+    assert "knowledge base" in params["kb"]["python_type"]["description"]
+    stream_params = [p["parameter_name"] for p in api["/chat_stream"]["parameters"]]
+    assert stream_params == ["question", "history", "top_k", "kb"]
     assert not params["question"]["parameter_has_default"]
     for p in params.values():
         assert len(p["python_type"]["description"]) > 20, p
@@ -122,3 +127,60 @@ def test_bad_input_gets_a_message(client, args, words):
     with pytest.raises(Exception) as err:
         client.predict(*args, api_name="/chat")
     assert words in str(err.value)
+
+
+def test_one_explicit_knowledge_base_names_no_other(client):
+    assert client.predict(QUESTION, [], 2, "", api_name="/chat")["kb"] == "default"
+    with pytest.raises(Exception) as err:
+        client.predict(QUESTION, [], 2, "news", api_name="/chat")
+    assert "知识库“news”不存在" in str(err.value) and "RAG_CORPUS_DIR" in str(err.value)
+
+
+# --- several knowledge bases under RAG_HOME: kb= picks one --------------------------------
+
+TINY_QUESTION = "甲公司的机器人售价多少？"  # answered by tests/_articles.py's a.txt only
+TINY_FILES = {"a.txt", "b.txt"}
+
+
+@pytest.fixture(scope="module")
+def kb_client(tmp_path_factory, two_kb_home):
+    base = tmp_path_factory.mktemp("ui_api_kbs")
+    with AppServer(None, None, base / "app.log", RAG_HOME=str(two_kb_home)) as srv:
+        yield Client(srv.url, verbose=False)
+
+
+def test_chat_answers_from_the_named_knowledge_base(kb_client):
+    tiny = kb_client.predict(TINY_QUESTION, [], 3, "tiny", api_name="/chat")
+    assert tiny["kb"] == "tiny" and not tiny["refused"]
+    assert "三万元" in tiny["text"] and tiny["citations"][0]["source"] == "a.txt"
+    assert {c["source"] for c in tiny["citations"]} <= TINY_FILES
+    default = kb_client.predict(TINY_QUESTION, [], 3, api_name="/chat")  # kb left out: the default one
+    assert default["kb"] == "default"
+    assert not {c["source"] for c in default["citations"]} & TINY_FILES
+    sample = kb_client.predict(QUESTION, [], 3, "default", api_name="/chat")
+    assert sample["citations"] and "1134" in sample["text"]
+    assert kb_client.predict(QUESTION, [], 3, "tiny", api_name="/chat")["refused"] is True
+
+
+def test_chat_stream_ask_and_articles_take_kb_too(kb_client):
+    job = kb_client.submit(TINY_QUESTION, [], 3, "tiny", api_name="/chat_stream")
+    list(job)
+    final = job.outputs()[-1]
+    assert final["done"] is True and final["kb"] == "tiny" and final["citations"][0]["source"] == "a.txt"
+    md = kb_client.predict(TINY_QUESTION, "tiny", api_name="/ask")
+    assert "三万元" in md and "a.txt" in md
+    titles = {a["title"] for a in kb_client.predict("tiny", api_name="/articles")}
+    assert titles == {"甲公司发布新产品", "乙市建设科创走廊"}
+
+
+@pytest.mark.parametrize("endpoint, args", [
+    ("/chat", (TINY_QUESTION, [], 3, "nope")),
+    ("/chat_stream", (TINY_QUESTION, [], 3, "nope")),
+    ("/ask", (TINY_QUESTION, "nope")),
+    ("/articles", ("nope",)),
+])
+def test_an_unknown_knowledge_base_is_named_with_the_existing_ones(kb_client, endpoint, args):
+    with pytest.raises(Exception) as err:
+        kb_client.predict(*args, api_name=endpoint)
+    message = str(err.value)
+    assert "知识库“nope”不存在" in message and "default、tiny" in message and "rag kb create nope" in message

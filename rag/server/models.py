@@ -1,8 +1,9 @@
 """The OpenAI chat-completions wire format, as pydantic models (requests checked, responses built).
 
-Only what this server reads is declared strictly (model, messages, stream, n, top_k);
-the many optional parameters clients send (temperature, max_tokens, stream_options,
-user, …) are accepted and ignored, as other OpenAI-compatible servers do.
+Only what this server reads is declared strictly (model, messages, stream,
+stream_options.include_usage, n, top_k); the many optional parameters clients send
+(temperature, max_tokens, user, …) are accepted and ignored, as other
+OpenAI-compatible servers do.
 """
 
 from __future__ import annotations
@@ -41,13 +42,24 @@ class Message(BaseModel):
         return "".join(part.text for part in self.content)
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = Field(default=False, description="end the stream with a chunk carrying usage")
+
+
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: StrictStr
     messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
+    stream_options: StreamOptions | None = None
     n: int = Field(default=1, ge=1, le=1, description="one answer per question")
     top_k: int | None = Field(default=None, description="passages to retrieve (1–50; extension)")
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether a stream ends with a usage chunk (plain responses always carry ``usage``)."""
+        return bool(self.stream and self.stream_options and self.stream_options.include_usage)
 
 
 def describe_validation_error(exc: ValidationError) -> str:

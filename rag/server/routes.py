@@ -5,10 +5,16 @@ The last user message is the question; earlier user/assistant messages are the h
 answer prompt is the project's). The reply text carries the ``[n]`` marks, any warning
 (e.g. the LLM fallback) and a numbered sources list; the structured citations travel in
 the extra top-level fields ``citations`` (the /chat shape) and ``rag`` (refused, mode,
-warnings, query, gate). ``stream: true`` sends chat.completion.chunk server-sent events
-and ``data: [DONE]``; the last chunk carries ``citations`` and ``rag``.
+warnings, query, gate, kb, usage_source). ``stream: true`` sends chat.completion.chunk
+server-sent events and ``data: [DONE]``; the last chunk carries ``citations`` and ``rag``,
+followed by a ``usage`` chunk when the client asked (``stream_options.include_usage``).
 
-    app.include_router(openai_router(ChatService.over(kb), api_key=settings.api_key))
+Model ids pick the answer mode and the knowledge base, in Ollama's ``name:tag`` form:
+``rag-zh`` (default mode, default knowledge base), ``rag-zh-extractive``, ``rag-zh-llm``,
+and each of them ``:<kb>`` for knowledge base ``<kb>`` (``rag-zh:news``). ``usage`` is the
+LLM server's own count when an LLM wrote the answer, else counted (rag.server.usage).
+
+    app.include_router(openai_router(ChatService.over(library), api_key=settings.api_key))
 """
 
 from __future__ import annotations
@@ -19,19 +25,23 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
-from ..errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, QuestionError, RagError
+from ..errors import (
+    IndexCorruptError, IndexMismatchError, IndexNotFoundError, KnowledgeBaseError, QuestionError, RagError,
+)
 from ..schema import Answer
 from .auth import BearerAuth
 from .models import (
     CONVERSATION_ROLES, ChatCompletionRequest, Message, describe_validation_error, error_body,
 )
-from .service import ChatService, reply_text, strip_sources
+from .service import ChatService, check_history, reply_text, strip_sources
+from .usage import Usage, UsageMeter
 
 log = logging.getLogger("rag.server")
 
@@ -47,12 +57,44 @@ BUSY_RETRY_AFTER_S = 5
 CHECKED_NOTE = "（以下是核对引用后的回答）"
 
 
+KB_SEPARATOR = ":"  # rag-zh:<kb>, as Ollama's name:tag (LightRAG serves "lightrag:latest" the same way)
+
+
 def model_names(service: ChatService) -> dict[str, str]:
-    """Model id → pipeline mode. ``rag-zh`` is the app's default mode."""
+    """Model id → pipeline mode for the default knowledge base. ``rag-zh`` is the app's default mode."""
     names = {MODEL_PREFIX: service.default_mode}
     for mode in service.modes:
         names[f"{MODEL_PREFIX}-{MODE_MODEL_NAMES.get(mode, mode)}"] = mode
     return names
+
+
+def model_ids(service: ChatService) -> list[tuple[str, str, str]]:
+    """Every model id served, as (id, mode, knowledge base): the plain ids, then each with ``:<kb>``."""
+    plain = model_names(service)
+    ids = [(name, mode, service.default_kb) for name, mode in plain.items()]
+    for kb in service.kb_names():
+        ids += [(f"{name}{KB_SEPARATOR}{kb}", mode, kb) for name, mode in plain.items()]
+    return ids
+
+
+class ModelNotFound(RagError):
+    """The model id names no answer mode, or no knowledge base that exists."""
+
+
+def resolve_model(service: ChatService, model: str) -> tuple[str, str]:
+    """(pipeline mode, knowledge base) for a model id; ModelNotFound saying what exists."""
+    base, sep, kb = model.partition(KB_SEPARATOR)
+    modes = model_names(service)
+    if base not in modes:
+        raise ModelNotFound(f"The model {model!r} does not exist. Available models: "
+                            f"{', '.join(i for i, _, _ in model_ids(service))}. 模型 {model!r} 不存在。")
+    if not sep:
+        return modes[base], service.default_kb
+    try:
+        return modes[base], service.check_kb(kb)
+    except KnowledgeBaseError as exc:
+        raise ModelNotFound(f"{exc} 模型名写作 {MODEL_PREFIX}{KB_SEPARATOR}<知识库名>，"
+                            f"例如 {MODEL_PREFIX}{KB_SEPARATOR}{service.default_kb}。") from None
 
 
 class Admission:
@@ -111,10 +153,19 @@ def question_and_history(messages: list[Message]) -> tuple[str, list[list[str]]]
     return turns[-1].text, pairs
 
 
-def _citation_fields(answer: Answer) -> dict:
+def _citation_fields(answer: Answer, kb: str, **rag: Any) -> dict:
     d = answer.to_dict()
-    return {"citations": d.pop("citations"), "rag": {k: d[k] for k in ("refused", "mode", "warnings", "query", "gate")
-                                                    if k in d}}
+    fields = {k: d[k] for k in ("refused", "mode", "warnings", "query", "gate") if k in d}
+    return {"citations": d.pop("citations"), "rag": {**fields, "kb": kb, **rag}}
+
+
+def _prompt_texts(messages: list[Message]) -> list[str]:
+    return [m.text for m in messages]
+
+
+def _usage_fields(usage: Usage | None) -> dict:
+    """``usage`` for the wire (null when unknown) and its source for ``rag.usage_source``."""
+    return {"usage": usage.to_dict() if usage else None, "usage_source": usage.source if usage else None}
 
 
 def openai_router(service: ChatService, api_key: str | None = None, *, required: bool = False,
@@ -133,12 +184,13 @@ def openai_router(service: ChatService, api_key: str | None = None, *, required:
 
     @router.get("/models")
     def list_models(request: Request):
-        """The models this server answers with (one per answer mode)."""
+        """The models this server answers with: one per answer mode, and each per knowledge base."""
         if (denied := auth.check(request)) is not None:
             return denied
         return {"object": "list", "data": [
-            {"id": name, "object": "model", "created": created, "owned_by": OWNER}
-            for name in model_names(service)
+            {"id": name, "object": "model", "created": created, "owned_by": OWNER,
+             "rag": {"kb": kb, "mode": MODE_MODEL_NAMES.get(mode, mode)}}
+            for name, mode, kb in model_ids(service)
         ]}
 
     @router.post("/chat/completions")
@@ -159,43 +211,70 @@ def openai_router(service: ChatService, api_key: str | None = None, *, required:
             body = ChatCompletionRequest.model_validate(data)
         except ValidationError as exc:
             return _error(400, f"Invalid request: {describe_validation_error(exc)}")
-        models = model_names(service)
-        mode = models.get(body.model)
-        if mode is None:
-            return _error(404, f"The model {body.model!r} does not exist. Available models: "
-                               f"{', '.join(models)}.", code="model_not_found", param="model")
+        try:
+            mode, kb = resolve_model(service, body.model)
+        except ModelNotFound as exc:
+            return _error(404, str(exc), code="model_not_found", param="model")
         try:
             question, history = question_and_history(body.messages)
-            if body.stream:
-                stream = service.stream(question, history, body.top_k, mode=mode)
+            check_history(history)
         except QuestionError as exc:
             return _error(400, str(exc), param="messages")
-        except RagError as exc:
-            return _rag_error(exc)
         if not admission.admit():
             return _error(429, BUSY, type_="rate_limit_exceeded", code="busy",
                           headers={"Retry-After": str(BUSY_RETRY_AFTER_S)})
-        if not body.stream:
-            try:
-                answer = await _run_in_thread(_admitted, admission, service.answer, question, history,
-                                              body.top_k, mode)
-            except QuestionError as exc:
+        meter = UsageMeter()
+        prompt = _prompt_texts(body.messages)
+        try:
+            if body.stream:
+                # Checks the question and loads the knowledge base's index (off the event loop);
+                # the answer itself runs when the response is pulled, in an answer slot.
+                stream = await _run_in_thread(meter.call, service.stream, question, history, body.top_k, mode, kb)
+            else:
+                answer, reply, usage = await _run_in_thread(
+                    _admitted, admission, _answer_with_usage, meter, service, prompt,
+                    question, history, body.top_k, mode, kb)
+        except (QuestionError, RagError) as exc:
+            if body.stream:
+                admission.leave()  # the slot taken by admit(): no answer will run
+            if isinstance(exc, QuestionError):
                 return _error(400, str(exc), param="messages")
-            except RagError as exc:
-                return _rag_error(exc)
+            return _rag_error(exc)
         cid = f"chatcmpl-{uuid.uuid4().hex}"
         now = int(time.time())
         if body.stream:
-            return StreamingResponse(_sse(stream, cid, now, body.model, admission), media_type="text/event-stream",
+            report = _UsageReport(meter, prompt) if body.include_usage else None
+            return StreamingResponse(_sse(meter.iterate(stream), cid, now, body.model, kb, admission, report),
+                                     media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        fields = _usage_fields(usage)
         return {
             "id": cid, "object": "chat.completion", "created": now, "model": body.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text(answer)},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
                          "logprobs": None, "finish_reason": "stop"}],
-            **_citation_fields(answer),
+            "usage": fields["usage"],
+            **_citation_fields(answer, kb, usage_source=fields["usage_source"]),
         }
 
     return router
+
+
+def _answer_with_usage(meter: UsageMeter, service: ChatService, prompt: list[str], *args) -> tuple:
+    """The answer, its reply text and its usage (counting runs in the answer's slot too)."""
+    answer = meter.call(service.answer, *args)
+    reply = reply_text(answer)
+    return answer, reply, meter.usage(answer, prompt, reply)
+
+
+@dataclass
+class _UsageReport:
+    """What a stream needs to end with a usage chunk: the request's meter and its messages' texts."""
+
+    meter: UsageMeter
+    prompt: list[str]
+
+    def fields(self, answer: Answer, sent: str) -> dict:
+        return _usage_fields(self.meter.usage(answer, self.prompt, sent))
 
 
 def _admitted(admission: Admission, fn, *args):
@@ -222,11 +301,11 @@ def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None =
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def _sse(stream: Iterator, cid: str, created: int, model: str, admission: Admission | None = None
-         ) -> Iterator[str]:
+def _sse(stream: Iterator, cid: str, created: int, model: str, kb: str, admission: Admission | None = None,
+         usage: _UsageReport | None = None) -> Iterator[str]:
     # The slot is given back before [DONE], so a client that asks again at once finds it free.
     with admission.running() if admission is not None else _nothing():
-        yield from _events(stream, cid, created, model)
+        yield from _events(stream, cid, created, model, kb, usage)
     yield "data: [DONE]\n\n"
 
 
@@ -235,15 +314,19 @@ def _nothing():
     yield
 
 
-def _events(stream: Iterator, cid: str, created: int, model: str) -> Iterator[str]:
+def _events(stream: Iterator, cid: str, created: int, model: str, kb: str,
+            usage: _UsageReport | None = None) -> Iterator[str]:
     """Server-sent events: the role, the text as it comes, the rest of the reply (then [DONE]).
 
     The pipeline's final Answer is the checked one. When its text continues what was
     streamed (always for extractive answers) only the rest is sent; when the check changed
     it (an LLM's marks renumbered, or a fallback after a broken stream), the checked answer
     follows in full under a note, so the marks always match the sources sent with it.
+    With ``usage`` (the client sent ``stream_options.include_usage``) every chunk has
+    ``"usage": null`` and one more chunk with no choices carries the request's usage.
     """
-    yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
+    extra: dict[str, Any] = {"usage": None} if usage is not None else {}
+    yield _chunk(cid, created, model, {"role": "assistant", "content": ""}, **extra)
     sent = ""
     try:
         for item in stream:
@@ -254,15 +337,26 @@ def _events(stream: Iterator, cid: str, created: int, model: str) -> Iterator[st
                 else:
                     rest = "\n\n" + CHECKED_NOTE + "\n\n" + final
                 if rest:
-                    yield _chunk(cid, created, model, {"content": rest})
-                yield _chunk(cid, created, model, {}, "stop", **_citation_fields(item))
+                    sent += rest
+                    yield _chunk(cid, created, model, {"content": rest}, **extra)
+                counted = usage.fields(item, sent) if usage is not None else {}
+                rag_extra = {"usage_source": counted["usage_source"]} if usage is not None else {}
+                yield _chunk(cid, created, model, {}, "stop", **extra, **_citation_fields(item, kb, **rag_extra))
+                if usage is not None:
+                    yield _usage_chunk(cid, created, model, counted["usage"])
                 break
             if item:
                 sent += item
-                yield _chunk(cid, created, model, {"content": item})
+                yield _chunk(cid, created, model, {"content": item}, **extra)
     except RagError as exc:
         yield f"data: {json.dumps(error_body(str(exc), 'server_error'), ensure_ascii=False)}\n\n"
     except Exception:  # never a traceback to the client; the log has it
         log.exception("streamed answer failed")
         yield f"data: {json.dumps(error_body('Internal error while answering; see the server log.', 'server_error'))}\n\n"
 
+
+def _usage_chunk(cid: str, created: int, model: str, usage: dict | None) -> str:
+    """The chunk OpenAI sends last with ``include_usage``: no choices, the whole request's usage."""
+    payload = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+               "choices": [], "usage": usage}
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"

@@ -1,13 +1,14 @@
 """One answering service behind every programs' API: Gradio's /chat and /ask, and /v1.
 
-``ChatService`` takes a question, earlier turns and ``top_k``, checks the turns once
+``ChatService`` takes a question, earlier turns, ``top_k`` and the knowledge base's name
+(``rag.server.catalog``: default = the app's default one), checks the turns once
 (the question and ``top_k`` are checked by the answer pipeline), and returns the
 pipeline's ``Answer`` — or streams its pieces. ``reply_text`` turns an Answer into the
 text a chat client shows: the answer with its ``[n]`` marks, the warnings (an LLM
 fallback is never hidden), then the numbered sources.
 
-    service = ChatService.over(kb, default_mode="extractive", top_k=5)
-    answer = service.answer("问题", history=[["上一个问题", "上一个回答"]], top_k=3)
+    service = ChatService.over(library, default_mode="extractive", top_k=5)
+    answer = service.answer("问题", history=[["上一个问题", "上一个回答"]], top_k=3, kb="news")
     print(reply_text(answer))
 """
 
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from ..errors import QuestionError
 from ..schema import Answer
+from .catalog import KbCatalog
 
 # Bounds on what a client may send. Chat clients (Open WebUI, Chatbox, the openai SDK)
 # send the whole conversation with every question, so the bounds are generous; the
@@ -81,38 +83,51 @@ def strip_sources(reply: str) -> str:
 
 @dataclass
 class ChatService:
-    """Answers for programs; ``assistant_for(mode)`` gives the assistant of the live knowledge base."""
+    """Answers for programs from any knowledge base of ``catalog`` (``kb=None``: the default one)."""
 
-    assistant_for: Callable[[str], Any]
+    catalog: KbCatalog
     modes: list[str]
     default_mode: str = "extractive"
     top_k: int | None = None  # None: the assistant's own default (RAG_TOP_K)
 
     @classmethod
-    def over(cls, kb: Any, default_mode: str = "extractive", top_k: int | None = None) -> "ChatService":
-        """A service over a ``KnowledgeBase`` or a ``Library`` (its default knowledge base, looked up per call)."""
-        if hasattr(kb, "assistant"):
-            modes, assistant_for = list(kb.modes), kb.assistant
-        else:  # a Library: the default knowledge base, re-read per call so a switch is followed
-            modes = list(kb.get().modes)
-            assistant_for = lambda mode: kb.get().assistant(mode)  # noqa: E731
+    def over(cls, source: Any, default_mode: str = "extractive", top_k: int | None = None) -> "ChatService":
+        """A service over a ``KnowledgeBase`` or a ``Library`` (every knowledge base, each looked up per call
+        so a rebuild's new snapshot is followed); services over one source share its ``KbCatalog``."""
+        catalog = KbCatalog.of(source)
+        modes = catalog.modes
         if default_mode not in modes:
             default_mode = modes[0]
-        return cls(assistant_for, modes, default_mode, top_k)
+        return cls(catalog, modes, default_mode, top_k)
 
-    def _assistant(self, mode: str | None):
-        return self.assistant_for(mode or self.default_mode)
+    @property
+    def default_kb(self) -> str:
+        return self.catalog.default_name
 
-    def answer(self, question: Any, history: Any = None, top_k: Any = None, mode: str | None = None) -> Answer:
+    def kb_names(self) -> list[str]:
+        return self.catalog.names()
+
+    def check_kb(self, kb: Any) -> str:
+        """The knowledge base's name; KnowledgeBaseError (Chinese, lists the existing ones) when unknown."""
+        return self.catalog.check(kb)
+
+    def _assistant(self, mode: str | None, kb: str | None):
+        return self.catalog.get(kb).assistant(mode or self.default_mode)
+
+    def answer(self, question: Any, history: Any = None, top_k: Any = None, mode: str | None = None,
+               kb: str | None = None) -> Answer:
         """The checked Answer; QuestionError for a bad question, history or top_k."""
         pairs = check_history(history)
-        return self._assistant(mode).answer(question, top_k=self._k(top_k), history=pairs)
+        return self._assistant(mode, kb).answer(question, top_k=self._k(top_k), history=pairs)
 
-    def stream(self, question: Any, history: Any = None, top_k: Any = None, mode: str | None = None
-               ) -> Iterator[str | Answer]:
+    def stream(self, question: Any, history: Any = None, top_k: Any = None, mode: str | None = None,
+               kb: str | None = None) -> Iterator[str | Answer]:
         """Text pieces, then the final Answer. Bad input raises here, before the first piece."""
         pairs = check_history(history)
-        return self._assistant(mode).stream_answer(question, top_k=self._k(top_k), history=pairs)
+        return self._assistant(mode, kb).stream_answer(question, top_k=self._k(top_k), history=pairs)
+
+    def articles(self, kb: str | None = None) -> list[dict]:
+        return self.catalog.get(kb).articles()
 
     def _k(self, top_k: Any) -> Any:
         return self.top_k if top_k is None else top_k

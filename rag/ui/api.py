@@ -1,11 +1,15 @@
 """The app's documented API endpoints for programs (``gradio_client``).
 
-- ``/chat(question, history=[], top_k=5) -> dict``: ``Answer.to_dict()`` — text with
-  [n] marks, structured citations, refused, mode, warnings, query;
+- ``/chat(question, history=[], top_k=5, kb="default") -> dict``: ``Answer.to_dict()`` — text
+  with [n] marks, structured citations, refused, mode, warnings, query — and ``kb``;
 - ``/chat_stream``: the same, streamed: ``{"text": growing text, "done": False}`` …
   then the full dict with ``"done": True``;
-- ``/ask(question) -> str``: Markdown (answer, warnings, sources), HTML from documents escaped;
-- ``/articles() -> list[dict]``: the indexed articles.
+- ``/ask(question, kb="default") -> str``: Markdown (answer, warnings, sources), HTML from documents escaped;
+- ``/articles(kb="default") -> list[dict]``: the indexed articles.
+
+``kb`` names the knowledge base to answer from (default: the app's default one, RAG_KB);
+reading needs no administrator. An unknown name is an error (Chinese) that lists the
+existing knowledge bases and says how to create one.
 
 Each parameter is described in ``view_api()`` from the handler's docstring (``Args:``).
 """
@@ -51,71 +55,82 @@ def documented_api(fn: Callable, api_name: str, **kwargs) -> None:
         component.label = "answer"
 
 
-def register_api(kb: Any, default_mode: str, top_k: int) -> None:
-    """Declare the API endpoints inside the caller's ``gr.Blocks`` (``kb``: KnowledgeBase or Library)."""
-    service = ChatService.over(kb, default_mode=default_mode)
+def register_api(source: Any, default_mode: str, top_k: int) -> None:
+    """Declare the API endpoints inside the caller's ``gr.Blocks`` (``source``: KnowledgeBase or Library)."""
+    service = ChatService.over(source, default_mode=default_mode)
+    default_kb = service.default_kb
 
-    def chat(question: str, history: list[list[str]] = [], top_k: int = top_k) -> dict:  # noqa: B006
-        """Answer a question from the articles, with structured citations.
+    def chat(question: str, history: list[list[str]] = [], top_k: int = top_k,  # noqa: B006
+             kb: str = default_kb) -> dict:
+        """Answer a question from the articles of a knowledge base, with structured citations.
 
         Args:
             question: The question, in Chinese (English works too). Follow-ups may lean on the history.
             history: Earlier turns, oldest first, as [question, answer] pairs of strings; at most 100 pairs.
             top_k: How many passages to retrieve, a whole number from 1 to 50.
+            kb: The knowledge base to answer from, by name (see the 知识库 tab or `rag kb list`); empty means the app's default one.
         Returns:
-            {"text": answer with [n] marks, "citations": [{"n", "title", "source", "start", "end", "text", "publication"}], "refused": bool, "mode": "extractive" | "llm", "warnings": [str], "query": the question used for retrieval, "gate": ""|"pass"|"refuse"}
+            {"text": answer with [n] marks, "citations": [{"n", "title", "source", "start", "end", "text", "publication"}], "refused": bool, "mode": "extractive" | "llm", "warnings": [str], "query": the question used for retrieval, "gate": ""|"pass"|"refuse", "kb": the knowledge base answered from}
         """
         try:
-            return service.answer(question, history, top_k).to_dict()
+            name = service.check_kb(kb)
+            return {**service.answer(question, history, top_k, kb=name).to_dict(), "kb": name}
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def chat_stream(question: str, history: list[list[str]] = [], top_k: int = top_k  # noqa: B006
-                    ) -> Iterator[dict]:
+    def chat_stream(question: str, history: list[list[str]] = [], top_k: int = top_k,  # noqa: B006
+                    kb: str = default_kb) -> Iterator[dict]:
         """Answer a question like /chat, streaming the answer text as it is written.
 
         Args:
             question: The question, in Chinese (English works too). Follow-ups may lean on the history.
             history: Earlier turns, oldest first, as [question, answer] pairs of strings; at most 100 pairs.
             top_k: How many passages to retrieve, a whole number from 1 to 50.
+            kb: The knowledge base to answer from, by name (see the 知识库 tab or `rag kb list`); empty means the app's default one.
         Returns:
             First {"text": the text so far, "done": false} as it grows, then the full /chat dict with "done": true (its text is the checked answer, which replaces the streamed one).
         """
         try:
+            name = service.check_kb(kb)
             text = ""
-            for piece in service.stream(question, history, top_k):
+            for piece in service.stream(question, history, top_k, kb=name):
                 if isinstance(piece, str):
                     text += piece
                     yield {"text": text, "done": False}
                 else:
-                    yield {**piece.to_dict(), "done": True}
+                    yield {**piece.to_dict(), "kb": name, "done": True}
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def ask(question: str) -> str:
-        """Answer one question from the articles, as Markdown.
+    def ask(question: str, kb: str = default_kb) -> str:
+        """Answer one question from the articles of a knowledge base, as Markdown.
 
         Args:
             question: The question, in Chinese (English works too).
+            kb: The knowledge base to answer from, by name; empty means the app's default one.
         Returns:
             The answer text with [n] marks, any warnings (注意：…), then its numbered sources (Markdown; HTML from documents is escaped).
         """
         try:
-            answer = service.answer(question)
+            answer = service.answer(question, kb=service.check_kb(kb))
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
         return reply_text(answer, escape_html=True)
 
-    def articles() -> list[dict]:
-        """The indexed articles: title, source file, publication, number of chunks, when indexed.
+    def articles(kb: str = default_kb) -> list[dict]:
+        """The indexed articles of a knowledge base: title, source file, publication, number of chunks, when indexed.
 
+        Args:
+            kb: The knowledge base, by name; empty means the app's default one.
         Returns:
             One dict per article.
         """
-        return kb.articles() if hasattr(kb, "articles") else kb.get().articles()
+        try:
+            return service.articles(service.check_kb(kb))
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
 
     documented_api(chat, "chat")
     documented_api(chat_stream, "chat_stream")
     documented_api(ask, "ask")
     documented_api(articles, "articles")
-

@@ -29,6 +29,9 @@ def test_answer_type(question, kind):
 @pytest.mark.parametrize("question, unit", [
     ("融资多少亿美元？", "元"), ("赔了多少亿？", "亿"), ("覆盖了几个国家？", "个"), ("他今年多大岁数？", "岁"),
     ("有多少数据？", ""), ("营业收入是多少？", "元"),
+    # a money word far from 多少 does not name the unit: this asks for a count of companies
+    ("拿到股权融资后成功IPO的国家级专精特新“小巨人”企业有多少家？", "家"),
+    ("老虎环球基金给参加首期募资的LP把管理费降到了多少？", ""),
 ])
 def test_expected_unit(question, unit):
     assert expected_unit(question) == unit
@@ -64,6 +67,10 @@ def test_english_question_is_crosslingual_and_has_no_latin_entities():
     ("常州高新区2022年新能源产业的总产值是多少？", "总产值"),
     ("科普博主在哔哩哔哩上有多少粉丝？", "粉丝"),
     ("为什么要扩大内需？", ""),
+    # for a date or a name the value sits next to the predicate after the question word
+    ("新鼎资本是哪一年成立的？", "成立"),
+    ("崂山区城市云脑是由哪家公司承建的？", "承建"),
+    ("北京金融街服务局局长卢五星是哪一年开始担任局长的？", "开始担任"),
 ])
 def test_asked_attribute(question, attribute):
     got = analyze(question).attribute
@@ -82,3 +89,10 @@ def test_analysis_round_trips_and_validates():
     assert a.anchors[0] in a.entities + a.terms
     with pytest.raises(ValueError, match="unknown answer type"):
         QuestionAnalysis(text="x", qtype="colour")
+
+
+def test_a_named_kind_of_institution_is_the_value_class():
+    a = analyze("导演饺子是从哪所大学的医学专业毕业的？")
+    assert a.qtype == "person" and a.value_class == "大学"
+    assert analyze("崂山区城市云脑是由哪家公司承建的？").value_class == ""  # companies carry no fixed suffix
+    assert QuestionAnalysis.from_dict(a.to_dict()) == a

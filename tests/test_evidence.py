@@ -44,6 +44,18 @@ def test_slot_filled_needs_a_value_not_already_in_the_question():
     assert not slot_filled(unit, "营收增长了26%。")[0]
 
 
+def test_a_name_the_question_already_holds_fills_no_slot():
+    a = analyze("海尔在医疗健康领域的那两家上市公司分别叫什么？")
+    assert slot_filled(a, "海尔集团在医疗健康领域有很深的布局。")[1] is False
+    assert slot_filled(a, "海尔旗下的上市公司有盈康生命，由盈康集团运营。")[1] is True
+
+
+def test_a_university_question_needs_a_university_name():
+    a = analyze("导演饺子是从哪所大学的医学专业毕业的？")
+    assert slot_filled(a, "导演饺子原本是医学专业学生，后来自学动画。")[1] is False
+    assert slot_filled(a, "饺子毕业于华西医科大学药学专业。")[1] is True
+
+
 def test_an_amount_in_chinese_numerals_fills_the_slot_next_to_its_attribute():
     a = analyze("甲市的量子计算中心投资了多少钱？")
     sentence = "甲市今年建成了全国首个量子计算中心，投资八亿元。"

@@ -44,7 +44,8 @@ _TYPE_PATTERNS = [
         "哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户在|\\bwhere\\b|\\bwhich (city|country|province)\\b",
         re.I)),
     ("person", re.compile(
-        "谁|哪位|什么人|哪一位|叫什么|哪家|哪个(机构|公司|企业|部门|单位|组织|银行|团队)|什么(机构|公司|企业|部门|组织)"
+        "谁|哪位|什么人|哪一位|叫什么|哪家|哪所|哪个(机构|公司|企业|部门|单位|组织|银行|团队|大学|学校|医院)"
+        "|什么(机构|公司|企业|部门|组织|大学|学校|医院)"
         "|\\bwho\\b|\\bwhose\\b|\\bwhich (company|organi[sz]ation|institution|firm|agency)\\b", re.I)),
     ("definition", re.compile(
         "什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定|\\bwhat is\\b|\\bwhat does\\b.*\\bmean\\b",
@@ -114,6 +115,7 @@ class QuestionAnalysis:
     content: str = ""  # the question without question words and function characters
     crosslingual: bool = False  # too little Chinese to match the articles word by word
     attribute: str = ""  # the asked-about attribute next to the question word (营业收入, 粉丝), or ""
+    value_class: str = ""  # the kind of name asked for when every such name ends with it (哪所大学 → 大学), or ""
 
     def __post_init__(self) -> None:
         if self.qtype not in TYPES:
@@ -149,10 +151,23 @@ def answer_type(question: str) -> str:
     return "other"
 
 
+# An alias names the unit only when it names the asked-about thing, i.e. sits this close to 多少/几:
+# 「…的营业收入是多少」 (6 characters before) asks for 元; 「拿到股权融资后…的企业有多少家」 asks for 家.
+UNIT_ALIAS_SPAN = 8  # longest attribute+filler before 多少 in the tune split's number questions ("的营业收入一共是")
+
+
 def expected_unit(question: str) -> str:
-    """The unit a number question asks for (多少亿美元 → 亿, 几个国家 → 个, 多大岁数 → 岁), or ''."""
+    """The unit a number question asks for (多少亿美元 → 元, 几个国家 → 个, 多大岁数 → 岁), or ''.
+
+    Only words next to the question word count: a money word elsewhere in the question
+    (「拿到股权融资后…有多少家」) does not make a count question ask for 元.
+    """
+    ask = re.search("多少|几|多大|多高|多长|多久|多远", question)
+    if ask is None:
+        return ""
+    near = question[max(0, ask.start() - UNIT_ALIAS_SPAN):ask.end() + UNIT_ALIAS_SPAN]
     for word, unit in _UNIT_ALIASES.items():
-        if word in question:
+        if word in near:
             return unit
     m = _UNIT_RE.search(question)
     if not m:
@@ -258,23 +273,52 @@ def named_entities(question: str) -> list[str]:
     return seen
 
 
+# Words after the question word that only repeat what kind of thing is asked (哪家公司, 什么名字).
+_ASKED_KIND_RE = re.compile("^(?:一|个|家|所|位|座|天|年|月|时候|地方|人|名字|名称|机构|公司|企业|部门|单位|组织|银行|团队|大学"
+                            "|学校|学院|医院|城市|国家|省份|省|问题)+")
+_PREDICATE_FILLER_RE = re.compile("[的了呢吗呀吧啊是]")
+MAX_PREDICATE_CHARS = 6  # 「开始担任局长」「医学专业毕业」: a verb phrase, not the rest of a long question
+
+
 def asked_attribute(question: str) -> str:
-    """The words a question's slot is about: 「百奥赛图的营业收入是多少」 → 营业收入, 「有多少粉丝」 → 粉丝."""
+    """The words a question's slot is about, next to its question word.
+
+    「百奥赛图的营业收入是多少」 → 营业收入 (before 多少), 「有多少粉丝」 → 粉丝 (the counted noun),
+    「新鼎资本是哪一年成立的」 → 成立 and 「哪家公司承建的」 → 承建 (the predicate after the question
+    word: for a date, place or name the subject before it is not what the value must sit next to).
+    """
     m = _ASK_RE.search(question)
-    if not m:
+    if not m or m.group() in ("为什么", "为何"):  # a reason is no value next to an attribute
         return ""
     before = re.split(r"[，,。？?！!、；;：:“”\"（）()\s]", question[:m.start()])[-1]
-    before = _FILLER_TAIL_RE.sub("", before)
+    before = _FILLER_TAIL_RE.sub("", before.rstrip("叫"))
     before = before.split("的")[-1] if "的" in before else before[-4:]
-    after_text = ""
+    rest = re.split(r"[，,。？?！!、；;：:“”\"（）()\s]", question[m.end():])[0]
     if m.group().startswith(("多少", "几")):  # the counted noun: 多少粉丝, 几张GPU
-        after = re.match(r"[\u4e00-\u9fffA-Za-z]{1,4}", question[m.end():])
+        after = re.match(r"[\u4e00-\u9fffA-Za-z]{1,4}", rest)
         after_text = _FILLER_HEAD_RE.sub("", after.group()) if after else ""
         after_text = re.split("是|在|的|有|呢|吗", after_text)[0] if after_text else ""
         if after_text[:1] in _MEASURE_WORDS:
             after_text = after_text[1:]
-    parts = [p for p in (before[-4:], after_text) if len(p) >= 2]
-    return "".join(parts)
+        parts = [p for p in (before[-4:], after_text) if len(p) >= 2]
+        return "".join(parts)
+    predicate = _PREDICATE_FILLER_RE.sub("", _ASKED_KIND_RE.sub("", rest))[:MAX_PREDICATE_CHARS]
+    if len(predicate) >= 2:
+        return predicate
+    return before[-4:] if len(before) >= 2 else ""
+
+
+# Kinds of name whose every instance ends with the kind (北京大学, 协和医院, 招商银行): when a question asks
+# 「哪所大学」, only such a name fills the slot. Companies and organisations are named without a suffix
+# (科陆电子) and are left to the person/organisation patterns.
+NAME_CLASSES = ("大学", "学院", "学校", "医院", "银行")
+_VALUE_CLASS_RE = re.compile(f"(?:哪|什么)[一个家所座]?({'|'.join(NAME_CLASSES)})")
+
+
+def value_class(question: str) -> str:
+    """The suffix every answer name carries (「哪所大学」 → 大学), or ''."""
+    m = _VALUE_CLASS_RE.search(question)
+    return m.group(1) if m else ""
 
 
 def analyze(question: str) -> QuestionAnalysis:
@@ -290,6 +334,7 @@ def analyze(question: str) -> QuestionAnalysis:
         content=content_text(question),
         crosslingual=is_crosslingual(question),
         attribute=asked_attribute(question),
+        value_class=value_class(question),
     )
 
 

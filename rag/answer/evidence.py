@@ -268,10 +268,12 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
         return bool(found), any(f not in q for f in found)
     if kind == "place":
         found = [m.group() for m in PLACE_RE.finditer(s)]
-        return bool(found), any(f not in q and not any(f in e or e in f for e in analysis.entities) for f in found)
+        return bool(found), any(_new_name(analysis, q, f) for f in found)
     if kind == "person":
-        found = [m.group() for m in _PERSON_RE.finditer(s)] + person_names(s)
-        return bool(found), any(f not in q for f in found)
+        found = [m.group() for m in _person_pattern(analysis).finditer(s)]
+        if not analysis.value_class:
+            found += person_names(s)
+        return bool(found), any(_new_name(analysis, q, f) for f in found)
     if kind == "why":
         found = [m.group() for m in WHY_RE.finditer(s)]
         return bool(found), any(f not in q for f in found) or bool(found)
@@ -282,6 +284,22 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
         typed = bool(DEFINITION_RE.search(s))
         return typed, typed
     return False, True
+
+
+def _person_pattern(analysis: QuestionAnalysis) -> re.Pattern:
+    """Names that answer a who/which question: any person or organisation, or only names ending with the
+    asked kind (「哪所大学」 → …大学)."""
+    if analysis.value_class:
+        # the name's own characters: no particles or verbs that join it to the words before (毕业于华西医科大学)
+        return re.compile(rf"(?:(?![于在是的从和与及到了由被])[\u4e00-\u9fffA-Za-z]){{2,10}}{re.escape(analysis.value_class)}")
+    return _PERSON_RE
+
+
+def _new_name(analysis: QuestionAnalysis, question: str, name: str) -> bool:
+    """A name the question does not already hold: 「海尔集团」 does not answer 「海尔的两家上市公司叫什么」."""
+    if name in question:
+        return False
+    return not any(len(a) >= 2 and a != analysis.value_class and (a in name or name in a) for a in analysis.anchors)
 
 
 _CN_DIGIT = "零〇一二三四五六七八九十两半"  # a number starts with one of these (「亿元」 alone is no amount)
@@ -306,7 +324,7 @@ def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
         if analysis.unit:
             found += [m.start() for m in _cn_amount(analysis.unit).finditer(rest) if m.group() not in q]
         return found
-    pattern = {"date": DATE_RE, "place": PLACE_RE, "person": _PERSON_RE}.get(kind)
+    pattern = {"date": DATE_RE, "place": PLACE_RE, "person": _person_pattern(analysis)}.get(kind)
     if pattern is None:
         return []
     return [m.start() for m in pattern.finditer(sentence) if m.group() not in q]
@@ -318,8 +336,9 @@ def slot_near(analysis: QuestionAnalysis, sentence: str, new: bool) -> bool:
         return False
     if analysis.qtype not in ("number", "date", "place", "person") or not analysis.attribute:
         return new
-    attr = set(_chars(analysis.attribute))
-    marks = [i for i, ch in enumerate(sentence) if ch in attr]
+    # Two characters of the attribute in a row (营业, 产值), not one: a lone 年 or 产 is everywhere.
+    pieces = {t for t in tokens(analysis.attribute) if len(t) >= 2} or set(_chars(analysis.attribute))
+    marks = [m.start() for piece in pieces for m in re.finditer(re.escape(piece), sentence)]
     values = _values(analysis, sentence)
     return any(abs(i - j) <= SLOT_WINDOW for i in marks for j in values)
 
@@ -372,7 +391,10 @@ def sentence_features(
     focus = {t: w for t, w in weights.items() if t not in entity_tokens}
     qchars = _chars(analysis.content)
     attribute_chars = _chars(analysis.attribute)
+    # The question's own numbers (2023, 69) pin which instance it asks about: the answer's neighbourhood
+    # must hold them too (digits only, so 「2023年上半年」 matches 「2023上半年」).
     local_entities = [e for e in analysis.entities if not re.fullmatch(r"\d{4}年", e)]
+    local_entities += [n for n in _NUMBER_TOKEN_RE.findall(analysis.text) if n not in local_entities]
     spans_of = {pi: split_sentences(p.text) for pi, p in enumerate(passages)}
     title_tokens = {pi: tokens(p.title) for pi, p in enumerate(passages)}
     best_sim = float(similarities.max()) if len(similarities) else 0.0

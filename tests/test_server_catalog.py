@@ -10,7 +10,7 @@ import pytest
 from rag.config import DEFAULT_KB, Settings
 from rag.errors import KnowledgeBaseError
 from rag.kb import Library
-from rag.kb.home import create_kb
+from rag.kb.home import create_kb, remove_kb
 from rag.server.catalog import KbCatalog
 
 
@@ -99,3 +99,15 @@ def test_loaded_indexes_are_bounded_least_recent_unloaded(tmp_path, two_kb_home)
     assert catalog.loaded() == ["k3", "k2"] and loaded("k2") and not loaded("k1")
     catalog.get(DEFAULT_KB)
     assert DEFAULT_KB not in catalog.loaded()  # the default knowledge base is never unloaded
+
+
+def test_a_deleted_knowledge_base_is_let_go(home):
+    lib = library(home)
+    catalog = KbCatalog(lib)
+    catalog.get("news")
+    assert catalog.loaded() == ["news"]
+    remove_kb(home, "news")  # as Library.delete does, after its administrator check
+    with pytest.raises(KnowledgeBaseError):
+        catalog.get("news")
+    catalog.get("法规")
+    assert catalog.loaded() == ["法规"]

@@ -81,14 +81,17 @@ class KbCatalog:
 
     def check(self, name: str | None) -> str:
         """The knowledge base's name (None or "" → the default); KnowledgeBaseError when none has it."""
+        return self._check(name)[0]
+
+    def _check(self, name: str | None) -> tuple[str, list[str]]:
         if name is None or (isinstance(name, str) and not name.strip()):
-            return self.default_name
+            return self.default_name, []
         if not isinstance(name, str):
             raise KnowledgeBaseError(f"kb 必须是知识库的名称（字符串），收到的是 {_shown(repr(name))}。")
         name = name.strip()
         names = self.names()
         if name in names:
-            return name
+            return name, names
         hint = SINGLE_HINT if self.single or getattr(self.source, "explicit", False) else CREATE_HINT
         raise KnowledgeBaseError(
             f"知识库“{_shown(name)}”不存在。现有知识库：{'、'.join(names)}。"
@@ -97,12 +100,12 @@ class KbCatalog:
 
     def get(self, name: str | None = None) -> Any:
         """The shared ``KnowledgeBase`` called ``name`` (default: the default one); see ``check``."""
-        name = self.check(name)
+        name, names = self._check(name)
         if self.single:
             return self.source
         kb = self.source.get(name)
         if name != self.default_name:
-            self._touch(name, kb)
+            self._touch(name, kb, names)
         return kb
 
     def loaded(self) -> list[str]:
@@ -110,13 +113,15 @@ class KbCatalog:
         with self._lock:
             return list(self._recent)
 
-    def _touch(self, name: str, kb: Any) -> None:
+    def _touch(self, name: str, kb: Any, existing: list[str]) -> None:
         with self._lock:
+            for gone in [n for n in self._recent if n not in existing]:  # deleted since: let go of it
+                del self._recent[gone]
             self._recent[name] = kb
             self._recent.move_to_end(name)
             evicted = []
             while len(self._recent) > self.max_loaded:
                 evicted.append(self._recent.popitem(last=False)[1])
-        for old in evicted:  # outside the lock: unloading waits for a question running on it
+        for old in evicted:  # outside the lock: reload() waits while the index is being loaded
             for mode in old.modes:
                 old.assistant(mode).reload()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from _llama_server import llama_server  # noqa: F401 - the fixture
 from _openai_server import TEST_KEY, Reply, openai_server  # noqa: F401 - the fixture
 from rag.config import LLMSettings
 from rag.llm import LLMFailure, chat_model, invoke_with_retries, stream_with_retries
@@ -118,3 +119,21 @@ def test_meters_are_separate(openai_server):
     assert first.llm_calls == 1 and second.llm_calls == 0 and second.llm_usage() is None
     # no model call at all: an LLM-mode answer (e.g. refused before the model) is counted
     assert second.usage(Answer("没有答案。", mode="llm"), ["问"], "没有答案。").source == COUNTED
+
+
+@pytest.mark.slow
+def test_a_real_servers_streamed_usage_flows_through(llama_server):
+    """llama.cpp's llama-server reports usage in a stream when asked (stream_options.include_usage,
+    which ChatOpenAI sends with stream_usage=True): the meter passes those numbers through as they are."""
+    from langchain_openai import ChatOpenAI
+
+    llm = LLMSettings(base_url=llama_server.url, api_key="local", model=llama_server.model, timeout=120,
+                      deadline=300, max_retries=0)
+    model = ChatOpenAI(base_url=llm.base_url, api_key=llm.api_key, model=llm.model, max_retries=0,
+                       stream_usage=True, max_tokens=8, temperature=0)
+    meter = UsageMeter()
+    pieces = list(meter.iterate(stream_with_retries(model, "用一个词回答：天空是什么颜色？", llm)))
+    usage = meter.llm_usage()
+    assert pieces and usage is not None and usage.source == LLM
+    assert usage.prompt_tokens > 5 and 0 < usage.completion_tokens <= 8
+    assert meter.usage(Answer("".join(pieces), mode="llm"), ["问"], "答") == usage

@@ -10,24 +10,25 @@ timeouts, refused connections), with exponential backoff capped at
 message names the cause and the setting to check. The API key is never logged
 nor put into a message.
 
-One **deadline** bounds a whole answer (``LLMSettings.deadline``,
-``RAG_LLM_DEADLINE``, default 30 s): the answer pipeline makes one ``Deadline``
-per answer and passes it (``deadline=``) to the follow-up's rewrite and to the
-answer's generation, so the rewrite, every attempt, backoff and the whole stream
-share it. The model runs in a worker thread and the caller stops waiting when the
-deadline passes — a slow server, a stream that stalls or one that trickles
-forever — and gets an ``LLMFailure`` of kind ``"deadline"``; the pipeline then
-answers extractively with that message in ``Answer.warnings``. A call without
-``deadline=`` gets a fresh one of its own. The answer's deadline starts counting
-when the answer first waits for the model (``Deadline(..., start=False)``), so
-loading the embedder for a first question costs the model no time. The
-per-request timeout is ``min(timeout, deadline)``, so an abandoned worker ends by
-then too.
+One **deadline** bounds a whole answer's waiting for the model
+(``LLMSettings.deadline``, ``RAG_LLM_DEADLINE``, default 30 s): the answer
+pipeline makes one ``Deadline`` per answer and passes it (``deadline=``) to the
+follow-up's rewrite and to the answer's generation, so the rewrite, every
+attempt, backoff and the whole stream share it. The model runs in a worker
+thread and the caller stops waiting when the deadline passes — a slow server, a
+stream that stalls or one that trickles forever — and gets an ``LLMFailure`` of
+kind ``"deadline"``; the pipeline then answers extractively with that message in
+``Answer.warnings``. An answer's deadline is a budget (``running=False``): it
+runs only while a call waits for the model, not while the pipeline retrieves
+and judges between the two calls. A call without ``deadline=`` gets a fresh one
+of its own. The per-request timeout is ``min(timeout, deadline)``, so an
+abandoned worker ends by then too.
 """
 
 from __future__ import annotations
 
 import contextvars
+from contextlib import closing
 import logging
 import queue
 import random
@@ -213,35 +214,50 @@ def describe_failure(exc: BaseException, llm: LLMSettings, attempts: int = 1) ->
 # --- the deadline -------------------------------------------------------------
 
 class Deadline:
-    """A point in time after which nobody waits for the model any more.
+    """How long the model may still be waited for.
 
-    ``start=False`` makes a deadline that starts counting when it is first asked
-    (``remaining``, ``expired``) or ``start``-ed: the answer pipeline makes one per
-    answer before it knows whether the answer will call the model at all.
+    ``Deadline(seconds)`` runs from now, like a clock on the wall: every call given
+    it ends by the same moment. ``Deadline(seconds, running=False)`` is an answer's
+    budget: it runs only while a call (``invoke_with_retries``,
+    ``stream_with_retries``) waits on it and stands still between calls, so the
+    pipeline's own work between a follow-up's rewrite and its answer (retrieval,
+    judging, loading the embedder for a first question) costs the model no time.
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic,
-                 *, start: bool = True) -> None:
+                 *, running: bool = True) -> None:
         self.seconds = seconds
         self._clock = clock
-        self.expires_at: float | None = None
-        if start:
-            self.start()
+        self._left = float(seconds)  # what was left when it last stood still
+        self._since: float | None = None  # when it last started running
+        if running:
+            self.resume()
 
     @classmethod
-    def for_settings(cls, llm: LLMSettings, *, start: bool = True) -> "Deadline":
-        return cls(llm.deadline, start=start)
+    def for_settings(cls, llm: LLMSettings, *, running: bool = True) -> Deadline:
+        return cls(llm.deadline, running=running)
 
-    def start(self) -> "Deadline":
-        """Start counting now, unless it already has; returns itself."""
-        if self.expires_at is None:
-            self.expires_at = self._clock() + self.seconds
-        return self
+    @property
+    def running(self) -> bool:
+        return self._since is not None
+
+    def resume(self) -> bool:
+        """Run the clock; True when it stood still until now (the caller pauses it again)."""
+        if self._since is not None:
+            return False
+        self._since = self._clock()
+        return True
+
+    def pause(self) -> None:
+        """Stop the clock, keeping what is left."""
+        if self._since is not None:
+            self._left = self.remaining()
+            self._since = None
 
     def remaining(self) -> float:
         """Seconds left (0 once it has passed)."""
-        self.start()
-        return max(0.0, self.expires_at - self._clock())
+        spent = self._clock() - self._since if self._since is not None else 0.0
+        return max(0.0, self._left - spent)
 
     @property
     def expired(self) -> bool:
@@ -337,32 +353,38 @@ def _attempts(produce: Callable[[], Iterable[Any]], llm: LLMSettings, deadline: 
               sleep: Callable[[float], None]) -> Iterator[Any]:
     """Items of ``produce()``, retried on transient failures until the first item arrives,
     all within ``deadline``. Raises LLMFailure."""
-    attempt = 0
-    while True:
-        attempt += 1
-        if deadline.expired:  # spent by an earlier call of the same answer: send nothing
-            failure = deadline_failure(llm, max(attempt - 1, 1))
-            log.info("LLM call not started, the deadline has passed: %s", failure)
-            raise failure
-        started = False
-        worker = _Worker(produce)
-        try:
-            while True:
-                try:
-                    kind, value = worker.get(deadline.remaining())
-                except queue.Empty:
-                    failure = deadline_failure(llm, attempt)
-                    log.info("LLM call stopped by the deadline: %s", failure)
-                    raise failure from None
-                if kind == _DONE:
-                    return
-                if kind == _ERROR:
-                    _give_up_or_wait(value, llm, attempt, sleep, final=started, deadline=deadline)
-                    break  # retry
-                started = started or bool(_text(value))  # shown to the person: no retry after
-                yield value
-        finally:
-            worker.stop()
+    resumed = deadline.resume()  # an answer's budget runs only while a call waits on it
+    try:
+        attempt = 0
+        while True:
+            attempt += 1
+            if deadline.expired:  # spent by an earlier call of the same answer: send nothing
+                failure = deadline_failure(llm, max(attempt - 1, 1))
+                log.info("LLM call not started, the deadline has passed: %s", failure)
+                raise failure
+            started = False
+            worker = _Worker(produce)
+            try:
+                while True:
+                    try:
+                        kind, value = worker.get(deadline.remaining())
+                    except queue.Empty:
+                        failure = deadline_failure(llm, attempt)
+                        log.info("LLM call stopped by the deadline: %s", failure)
+                        raise failure from None
+                    if kind == _DONE:
+                        return
+                    if kind == _ERROR:
+                        _give_up_or_wait(value, llm, attempt, sleep, final=started,
+                                         deadline=deadline)
+                        break  # retry
+                    started = started or bool(_text(value))  # shown to the person: no retry after
+                    yield value
+            finally:
+                worker.stop()
+    finally:
+        if resumed:
+            deadline.pause()
 
 
 def invoke_with_retries(
@@ -376,8 +398,9 @@ def invoke_with_retries(
     """``runnable.invoke(inputs)``, retried on transient failures, within the deadline
     (``deadline``, else a fresh one of ``llm.deadline`` seconds); raises LLMFailure."""
     deadline = deadline or Deadline.for_settings(llm)
-    for result in _attempts(lambda: [runnable.invoke(inputs)], llm, deadline, sleep):
-        return result
+    with closing(_attempts(lambda: [runnable.invoke(inputs)], llm, deadline, sleep)) as results:
+        for result in results:
+            return result  # closing: the worker stops and the budget pauses now
     raise LLMFailure("LLM 没有返回结果", kind="other")  # unreachable: invoke returns or raises
 
 

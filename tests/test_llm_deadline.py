@@ -112,13 +112,27 @@ def test_retries_within_the_deadline_still_happen(openai_server):
 def test_one_deadline_can_cover_several_calls(openai_server):
     settings = llm(openai_server, deadline=DEFAULT_LLM_DEADLINE)
     openai_server.script(Reply("改写后的问题"), Reply("回答", delay=SLOW))
-    shared = Deadline(DEFAULT_LLM_DEADLINE)
+    now = [0.0]
+    shared = Deadline(DEFAULT_LLM_DEADLINE, clock=lambda: now[0])
     assert invoke_with_retries(chain(settings), {"q": "问"}, settings, deadline=shared) == "改写后的问题"
-    shared.expires_at = shared._clock()  # the first call used up the answer's time
+    assert shared.running  # a deadline made running keeps running, like a wall clock
+    now[0] += DEFAULT_LLM_DEADLINE  # the first call used up the answer's time
     with pytest.raises(LLMFailure) as err:
         list(stream_with_retries(chain(settings), {"q": "问"}, settings, deadline=shared))
     assert err.value.kind == "deadline"
     assert len(openai_server.chat_requests) == 1  # a spent deadline sends no request at all
+
+
+def test_an_answer_budget_runs_only_while_a_call_waits(openai_server):
+    settings = llm(openai_server, deadline=DEFAULT_LLM_DEADLINE)
+    openai_server.script(Reply("改写后的问题"), Reply("回答"))
+    budget = Deadline(DEFAULT_LLM_DEADLINE, running=False)
+    assert invoke_with_retries(chain(settings), {"q": "问"}, settings, deadline=budget) == "改写后的问题"
+    assert not budget.running and 0 < budget.remaining() < DEFAULT_LLM_DEADLINE
+    left = budget.remaining()
+    assert budget.remaining() == left  # between calls it stands still
+    assert list(stream_with_retries(chain(settings), {"q": "问"}, settings, deadline=budget))
+    assert not budget.running and budget.remaining() < left
 
 
 def test_deadline_counts_down_on_its_clock():
@@ -131,13 +145,19 @@ def test_deadline_counts_down_on_its_clock():
     assert deadline.remaining() == 0 and deadline.expired
 
 
-def test_an_unstarted_deadline_counts_from_its_first_use():
+def test_an_answer_budget_stands_still_between_calls():
     now = [100.0]
-    deadline = Deadline(30, clock=lambda: now[0], start=False)
+    budget = Deadline(30, clock=lambda: now[0], running=False)
     now[0] = 200  # retrieval, loading the embedder: not the model's time
-    assert deadline.remaining() == 30  # the first wait for the model starts it
-    now[0] = 229
-    assert deadline.start().remaining() == pytest.approx(1)  # starting again changes nothing
+    assert budget.remaining() == 30 and not budget.running
+    assert budget.resume() and not budget.resume()  # only the first resume owns the pause
+    now[0] = 210
+    budget.pause()
+    now[0] = 500
+    assert budget.remaining() == 20
+    budget.resume()
+    now[0] = 520
+    assert budget.remaining() == 0 and budget.expired
 
 
 def test_request_timeout_never_outlives_the_deadline(openai_server):
@@ -186,7 +206,7 @@ def across_threads(items) -> list:
     iterator, got = iter(items), []
     while True:
         box: list = []
-        worker = threading.Thread(target=lambda: box.append(next(iterator, None)))
+        worker = threading.Thread(target=lambda into: into.append(next(iterator, None)), args=(box,))
         worker.start()
         worker.join()
         if box == [None]:
@@ -217,7 +237,7 @@ def test_follow_up_rewrite_and_answer_share_one_deadline(openai_server, retrieve
         items = across_threads(pipeline.stream(FOLLOW_UP, history=HISTORY))
         answer = items[-1]
         assert "".join(items[:-1]) == answer.text
-    rewrite, ask = openai_server.chat_requests
+    _rewrite, ask = openai_server.chat_requests
     assert answer.query == CLOUD and f"问题：{CLOUD}" in ask.message_text("user")  # rewrite used
     assert answer.mode == "extractive" and answer.citations and "16亿" in answer.text
     [note] = answer.warnings

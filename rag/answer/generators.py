@@ -50,8 +50,8 @@ class Strategy:
     deadline: float | None = None
 
     def answer_deadline(self) -> Deadline | None:
-        """A fresh deadline for one answer, counting from its first wait for the model."""
-        return None if self.deadline is None else Deadline(self.deadline, start=False)
+        """A fresh budget for one answer: it runs only while the answer waits for the model."""
+        return None if self.deadline is None else Deadline(self.deadline, running=False)
 
 
 StrategyFactory = Callable[[Settings, Resources], Strategy]

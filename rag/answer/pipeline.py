@@ -21,10 +21,11 @@ Each step runs once per question, in this order:
    moved to its end, unsupported sentences flagged.
 
 With a model, each answer has **one deadline** (``RAG_LLM_DEADLINE``,
-``Strategy.answer_deadline``): made when the answer starts, counting from its first
-wait for the model, and passed explicitly (``deadline=``, not a context variable:
-Gradio iterates the stream on several threads) to the rewrite and to the
-generation, so a follow-up waits for the model no longer than a single question.
+``Strategy.answer_deadline``): made when the answer starts and passed explicitly
+(``deadline=``, not a context variable: Gradio iterates the stream on several
+threads) to the rewrite and to the generation, so a follow-up waits for the model
+no longer than a single question. It runs only while a call waits for the model:
+retrieving and judging between the two calls cost the model none of it.
 
     pipeline = build_pipeline(settings, retriever, index=index, embedder=embedder)
     pipeline.invoke(question, history=None, top_k=None) -> Answer

@@ -5,8 +5,9 @@ prompt (passages fenced as data, one ``[n]`` per statement, "say the passages do
 not hold the answer" when they do not). Calls go through ``rag.llm``'s bounded
 retries within the answer's ``deadline`` (the one the rewrite already used, passed
 by the pipeline); a call that fails for good, or the deadline running out, raises
-``LLMFailure`` and the pipeline falls back to the extractive generator. The model decides answerability for every
-question whose subject retrieval found (``refuses_unanswerable = False``).
+``LLMFailure`` and the pipeline falls back to the extractive generator. The model
+decides answerability for every question whose subject retrieval found
+(``refuses_unanswerable = False``).
 """
 
 from __future__ import annotations

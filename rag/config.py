@@ -100,7 +100,7 @@ class LLMSettings:
     timeout: float = DEFAULT_LLM_TIMEOUT  # seconds per HTTP request (the openai SDK's ``timeout``)
     max_tokens: int = 1024
     max_retries: int = DEFAULT_LLM_MAX_RETRIES  # retries after the first try (the SDK's ``max_retries``)
-    deadline: float = DEFAULT_LLM_DEADLINE  # seconds for one answer's model call, retries and stream included
+    deadline: float = DEFAULT_LLM_DEADLINE  # seconds one answer may wait for the model: rewrite + answer, retries, stream
 
     @property
     def configured(self) -> bool:

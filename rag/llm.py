@@ -98,6 +98,7 @@ def chat_model(llm: LLMSettings, *, max_tokens: int | None = None):
         timeout=min(llm.timeout, llm.deadline),  # no request outlives the answer's deadline
         max_retries=0,
         use_responses_api=False,
+        stream_usage=True,  # ask for the token counts in streams too (/v1 passes them on as ``usage``)
         **kwargs,
     )
 

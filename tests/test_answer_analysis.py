@@ -21,6 +21,10 @@ from rag.answer.analysis import (
     ("Who founded the company?", "person"),
     ("Why does the author expect consumption to grow?", "why"),
     ("What is AI hallucination?", "definition"),
+    # a number noun (数量, 比例) yields to a question word asking for a name
+    ("投资“小巨人”企业数量最多的是哪家机构？", "person"),
+    ("抗体业务占营收的比重是多少？", "number"),
+    ("研发投入占比有什么变化？", "number"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question) == kind
@@ -71,6 +75,9 @@ def test_english_question_is_crosslingual_and_has_no_latin_entities():
     ("新鼎资本是哪一年成立的？", "成立"),
     ("崂山区城市云脑是由哪家公司承建的？", "承建"),
     ("北京金融街服务局局长卢五星是哪一年开始担任局长的？", "开始担任"),
+    # adverbs before the question word are not the attribute
+    ("兴业银行给民营企业的贷款余额目前有多少？", "贷款余额"),
+    ("2023年全年的社会消费品零售总额最后是多少？", "零售总额"),
 ])
 def test_asked_attribute(question, attribute):
     got = analyze(question).attribute

@@ -38,7 +38,7 @@ _TYPE_PATTERNS = [
         "哪一年|哪年|何时|什么时候|哪一天|哪天|日期|什么时间|几月|几号|哪个月|年份"
         "|\\bwhen\\b|\\bwhat year\\b|\\bwhich year\\b|\\bwhat date\\b", re.I)),
     ("number", re.compile(
-        "多少|几[个家项次位名种亿万倍岁条批所类只台款年]|多大|多高|多长|多久|多远|比例|占比|比重|百分|金额|数量|增速|排名第几|第几"
+        "多少|几[个家项次位名种亿万倍岁条批所类只台款年]|多大|多高|多长|多久|多远|排名第几|第几"
         "|\\bhow (many|much|long|large|big|old|far)\\b|\\bwhat (percentage|share|proportion)\\b", re.I)),
     ("place", re.compile(
         "哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户在|\\bwhere\\b|\\bwhich (city|country|province)\\b",
@@ -47,6 +47,9 @@ _TYPE_PATTERNS = [
         "谁|哪位|什么人|哪一位|叫什么|哪家|哪所|哪个(机构|公司|企业|部门|单位|组织|银行|团队|大学|学校|医院)"
         "|什么(机构|公司|企业|部门|组织|大学|学校|医院)"
         "|\\bwho\\b|\\bwhose\\b|\\bwhich (company|organi[sz]ation|institution|firm|agency)\\b", re.I)),
+    # A number named by a noun (比例, 金额) asks for a number only when no question word asks for a name
+    # or a place: 「投资…数量最多的是哪家机构」 asks for an organisation.
+    ("number", re.compile("比例|占比|比重|百分|金额|数量|增速")),
     ("definition", re.compile(
         "什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定|\\bwhat is\\b|\\bwhat does\\b.*\\bmean\\b",
         re.I)),
@@ -91,7 +94,8 @@ _UNIT_ALIASES = {"岁数": "岁", "年龄": "岁", "钱": "元", "人民币": "�
 # or right after 多少/几 (「多少粉丝」): the value must come with it.
 _ASK_RE = re.compile("多少|几[个家项次位名种倍岁条批所类只台款年天月]?|多大|多高|多长|多久|多远|哪一年|哪年|哪一天|哪天|何时"
                      "|什么时候|在哪里|在哪|哪里|哪家|哪个|哪所|哪位|谁|为什么|为何|什么")
-_FILLER_TAIL_RE = re.compile("(?:一共|总共|大概|大约|分别|究竟|到底|共|是|有|为|达|要|了|的|在|由|从|被|卖|花|投|拿|用)+$")
+_FILLER_TAIL_RE = re.compile("(?:一共|总共|大概|大约|分别|究竟|到底|最后|最终|目前|现在|具体|已经|累计|共|是|有|为|达|要|了|的|在|由"
+                             "|从|被|卖|花|投|拿|到|能|用)+$")
 _FILLER_HEAD_RE = re.compile("^(?:的|是|有)+")
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import pickle
 import sys
@@ -45,6 +46,10 @@ from rag.answer.model import (  # noqa: E402
 )
 
 MAX_FALSE_REFUSALS = 0.05  # the issue's target: at most 5% of answerable questions refused
+# The target is for questions nobody tuned on: the operating point keeps the Wilson upper bound of its
+# cross-validated false-refusal rate within the target, one standard error (z = 1, ~84% one-sided) to
+# spare. On 174 answerable tune questions that allows 5 (2.9%) out-of-fold false refusals.
+CONFIDENCE_Z = 1.0
 FOLDS = 5
 REPEATS = 5  # repeated CV: the tune split is small, one shuffle is noisy
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)  # inverse regularisation strengths tried by CV
@@ -132,8 +137,20 @@ def refusal_curve(p: np.ndarray, answerable: np.ndarray) -> list[dict]:
     return points
 
 
-def best_point(curve: list[dict]) -> dict:
-    ok = [pt for pt in curve if pt["false_refusal"] <= MAX_FALSE_REFUSALS]
+def false_refusal_bound(rate: float, n: int, z: float = CONFIDENCE_Z) -> float:
+    """Wilson score upper bound of a false-refusal rate observed as ``rate`` on ``n`` answerable questions."""
+    if n <= 0:
+        return 1.0
+    denom = 1 + z * z / n
+    centre = rate + z * z / (2 * n)
+    half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    return (centre + half) / denom
+
+
+def best_point(curve: list[dict], n_answerable: int) -> dict:
+    """The threshold refusing the most unanswerable questions whose false-refusal rate stays within
+    MAX_FALSE_REFUSALS with CONFIDENCE_Z standard errors to spare (the bound is for new questions)."""
+    ok = [pt for pt in curve if false_refusal_bound(pt["false_refusal"], n_answerable) <= MAX_FALSE_REFUSALS]
     return max(ok, key=lambda pt: (pt["unanswerable_refused"], -pt["false_refusal"], -pt["threshold"]))
 
 
@@ -157,7 +174,7 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray) -> tu
     for c in C_GRID:
         p = cross_validate(x, y, c)
         curve = refusal_curve(p, answerable)
-        results.append((best_point(curve), c, curve, p))
+        results.append((best_point(curve, int(answerable.sum())), c, curve, p))
     point, c, curve, p = max(results, key=lambda r: (r[0]["unanswerable_refused"], -r[0]["false_refusal"]))
     mean, scale, lr = fit_lr(x, y, c)
     model = to_linear(features, mean, scale, lr)

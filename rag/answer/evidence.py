@@ -50,7 +50,7 @@ SENTENCE_FEATURES = (
 QUESTION_FEATURES = (
     "best_similarity", "similarity_contrast", "best_score", "best_coverage", "entity_share", "slot_support",
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
-    "factoid", "factoid_slot_near", "factoid_slot_attribute",
+    "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage",
 )
 FACTOID_TYPES = ("number", "date", "place", "person")
 SEMANTIC_FEATURES = ("best_similarity", "similarity_contrast", "slot_similarity", "dense_top")

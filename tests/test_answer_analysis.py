@@ -103,3 +103,13 @@ def test_a_named_kind_of_institution_is_the_value_class():
     assert a.qtype == "person" and a.value_class == "大学"
     assert analyze("崂山区城市云脑是由哪家公司承建的？").value_class == ""  # companies carry no fixed suffix
     assert QuestionAnalysis.from_dict(a.to_dict()) == a
+
+
+@pytest.mark.parametrize("question, count", [
+    ("讯飞发布星火V3.0时一起推出的那12个行业大模型都有哪些？", 12),
+    ("8月27日傍晚证监会连续发布了哪三项重磅政策？", 3),
+    ("数字化时代的职业有哪些特征？", 0),
+    ("百奥赛图2022年营业收入是多少？", 0),  # not a list question: no count
+])
+def test_a_list_question_names_how_many_items_it_wants(question, count):
+    assert analyze(question).count == count

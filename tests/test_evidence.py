@@ -56,6 +56,35 @@ def test_a_university_question_needs_a_university_name():
     assert slot_filled(a, "饺子毕业于华西医科大学药学专业。")[1] is True
 
 
+def test_a_list_answer_enumerates_the_items_asked_for():
+    from rag.answer.evidence import SentenceEvidence, enumerates, list_items
+
+    assert list_items("梦想小镇建成了互联网村、天使村、创业集市和创业大街。") == 4
+    assert list_items("一是降低印花税，二是规范减持，三是调降融资保证金比例。") == 3
+    assert list_items("科大讯飞一口气发布了12个面向行业的专用大模型。") == 0
+    a = analyze("讯飞发布星火V3.0时一起推出的那12个行业大模型都有哪些？")
+    said = [SentenceEvidence(0, 0, 0, 1, "科大讯飞一口气发布了12个面向行业的专用大模型。")]
+    named = [SentenceEvidence(0, 0, 0, 1, "包括教育、医疗、金融、汽车、工业和文旅大模型。")]
+    assert enumerates(a, said) == 0.0
+    assert enumerates(a, named) == 0.5  # six of the twelve
+    assert enumerates(analyze("百奥赛图的营收是多少？"), said) == 1.0  # not a list question
+
+
+def test_the_questions_period_must_be_near_the_value():
+    from rag.answer.evidence import candidate_sentences, sentence_features
+
+    a = analyze("惟悟科技去年的销售额是多少？")
+    text = "在刘威看来，惟悟科技今年销售额有望突破500万元。"
+    other = passage(text, "惟悟科技", "t.txt")
+    cands = candidate_sentences([other])
+    sentence_features(a, [other], cands, np.zeros(len(cands)), None)
+    assert cands[0].feature("slot_new") == 1.0 and cands[0].feature("entities_ok") == 0.0
+    same = passage(text.replace("今年", "去年"), "惟悟科技", "t.txt")
+    cands = candidate_sentences([same])
+    sentence_features(a, [same], cands, np.zeros(len(cands)), None)
+    assert cands[0].feature("entities_ok") == 1.0
+
+
 def test_an_amount_in_chinese_numerals_fills_the_slot_next_to_its_attribute():
     a = analyze("甲市的量子计算中心投资了多少钱？")
     sentence = "甲市今年建成了全国首个量子计算中心，投资八亿元。"

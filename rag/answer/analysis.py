@@ -71,7 +71,7 @@ _SLOT_WORDS = [  # a more precise name when the question uses one of these words
     ("机构", "机构名称", "person"), ("公司", "公司名称", "person"), ("企业", "企业名称", "person"),
 ]
 
-NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍岁条批所类只台款%％年月日]|百分之")
+NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍岁条批所类只台款成%％年月日]|百分之")
 DATE_RE = re.compile(
     r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月|今年|去年|明年|近年|年初|年底|年末|[上下]半年"
 )
@@ -83,6 +83,8 @@ WHY_RE = re.compile("因为|由于|原因|为了|因此|所以|导致|使得|得
 LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次|第一|第二|[：:]$")
 DEFINITION_RE = re.compile("即|是指|指的是|就是|称为|称作|叫做|定义|意味着|是一种|是一个|也就是|所谓|是[^，。]{2,30}的[^，。]{0,8}(技术|方法|现象|机制|模式|概念|过程|体系|平台|理念)")
 
+# Words that fix the period a figure is for: 「去年的销售额」 is not answered by this year's.
+PERIOD_RE = re.compile("去年|今年|明年|前年|全年|上半年|下半年|前三季度|第[一二三四]季度|[一二三四]季度|年底|年初|年末|月底")
 YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
 # Measure words and units a number question can ask for ("多少数据" asks for no unit).
@@ -120,6 +122,7 @@ class QuestionAnalysis:
     crosslingual: bool = False  # too little Chinese to match the articles word by word
     attribute: str = ""  # the asked-about attribute next to the question word (营业收入, 粉丝), or ""
     value_class: str = ""  # the kind of name asked for when every such name ends with it (哪所大学 → 大学), or ""
+    count: int = 0  # how many items a list question names (「那12个行业大模型都有哪些」 → 12), or 0
 
     def __post_init__(self) -> None:
         if self.qtype not in TYPES:
@@ -185,7 +188,8 @@ def carries_number(sentence: str, unit: str = "") -> bool:
     text = YEAR_OR_DATE_RE.sub(" ", sentence)
     if not unit:
         return bool(NUMBER_RE.search(text))
-    return bool(re.search(rf"[\d一二三四五六七八九十百千万亿两半几多余]\s*[^\s，。；]{{0,3}}{re.escape(unit)}", text))
+    return bool(re.search(rf"[\d一二三四五六七八九十百千万亿两半几多余]\s*[^\s，。；]{{0,3}}{re.escape(unit)}", text)
+                or re.search(rf"{re.escape(unit)}[^\s，。；\d]{{0,3}}\d", text))  # the unit first: 「观看人数近10万」
 
 
 def slot_name(question: str, qtype: str) -> str:
@@ -279,7 +283,7 @@ def named_entities(question: str) -> list[str]:
 
 # Words after the question word that only repeat what kind of thing is asked (哪家公司, 什么名字).
 _ASKED_KIND_RE = re.compile("^(?:一|个|家|所|位|座|天|年|月|时候|地方|人|名字|名称|机构|公司|企业|部门|单位|组织|银行|团队|大学"
-                            "|学校|学院|医院|城市|国家|省份|省|问题)+")
+                            "|学校|学院|医院|城市|国家|省份|省|问题|变化|情况|作用|影响|意义|特点|内容|样子)+")
 _PREDICATE_FILLER_RE = re.compile("[的了呢吗呀吧啊是]")
 MAX_PREDICATE_CHARS = 6  # 「开始担任局长」「医学专业毕业」: a verb phrase, not the rest of a long question
 
@@ -325,6 +329,19 @@ def value_class(question: str) -> str:
     return m.group(1) if m else ""
 
 
+_CN_SMALL = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_COUNT_RE = re.compile(r"(\d+|[两二三四五六七八九十])\s*(?:个|家|位|项|大|款|类|种|条|所|座|名|只|批|方面|板块|工程)")
+
+
+def asked_count(question: str) -> int:
+    """The number of items a question names (「哪三项重磅政策」 → 3, 「那24位院士」 → 24), or 0."""
+    m = _COUNT_RE.search(question)
+    if not m:
+        return 0
+    n = m.group(1)
+    return int(n) if n.isdigit() else _CN_SMALL[n]
+
+
 def analyze(question: str) -> QuestionAnalysis:
     """Answer type, slot, unit, entities and terms of ``question``."""
     qtype = answer_type(question)
@@ -339,6 +356,7 @@ def analyze(question: str) -> QuestionAnalysis:
         crosslingual=is_crosslingual(question),
         attribute=asked_attribute(question),
         value_class=value_class(question),
+        count=asked_count(question) if qtype == "list" else 0,
     )
 
 

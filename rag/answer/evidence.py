@@ -31,7 +31,7 @@ from ..chunking import split_sentences
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from .analysis import (
-    DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
+    DATE_RE, DEFINITION_RE, LIST_RE, PERIOD_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     carries_number, tokens,
 )
 from .model import LinearModel, default_model
@@ -50,7 +50,7 @@ SENTENCE_FEATURES = (
 QUESTION_FEATURES = (
     "best_similarity", "similarity_contrast", "best_score", "best_coverage", "entity_share", "slot_support",
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
-    "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage",
+    "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage", "enumerates",
 )
 FACTOID_TYPES = ("number", "date", "place", "person")
 SEMANTIC_FEATURES = ("best_similarity", "similarity_contrast", "slot_similarity", "dense_top")
@@ -239,6 +239,15 @@ def _char_coverage(chars: set[str], text_chars: set[str]) -> float:
     return hits / len(chars) if chars and (hits >= 2 or len(chars) == 1) else 0.0
 
 
+def _share_in(pieces: Sequence[str], text: str) -> float:
+    return sum(p in text for p in pieces) / len(pieces) if pieces else 1.0
+
+
+# At least this share of the question's own numbers near the answer: 「2023年那69个项目」 needs 2023 or 69
+# there, while 「3月和12月的两次签约分别…」 is answered from two places, each holding half.
+MIN_QUESTION_NUMBERS_NEAR = 0.5
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -257,11 +266,12 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
         rest = YEAR_OR_DATE_RE.sub(" ", s)
         numbers = [n for n in _NUMBER_TOKEN_RE.findall(rest) if n not in q]
         if analysis.unit:
-            new = any(re.search(rf"{re.escape(n)}\s*[^\s，。；]{{0,3}}{re.escape(analysis.unit)}", rest) for n in numbers)
+            new = any(re.search(rf"{re.escape(n)}\s*[^\s，。；]{{0,3}}{re.escape(analysis.unit)}", rest)
+                      or re.search(rf"{re.escape(analysis.unit)}[^\s，。；\d]{{0,3}}{re.escape(n)}", rest) for n in numbers)
             if not new:  # Chinese numerals: 三家, 两倍, 八亿元
                 new = bool(_cn_amount(analysis.unit).search(rest)) and not _cn_amount(analysis.unit).search(q)
         else:
-            new = bool(numbers) or bool(re.search(r"[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍条批所类只台款]", rest))
+            new = bool(numbers) or bool(re.search(r"[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍条批所类只台款成]", rest))
         return True, new
     if kind == "date":
         found = [m.group() for m in DATE_RE.finditer(s)]
@@ -394,7 +404,8 @@ def sentence_features(
     # The question's own numbers (2023, 69) pin which instance it asks about: the answer's neighbourhood
     # must hold them too (digits only, so 「2023年上半年」 matches 「2023上半年」).
     local_entities = [e for e in analysis.entities if not re.fullmatch(r"\d{4}年", e)]
-    local_entities += [n for n in _NUMBER_TOKEN_RE.findall(analysis.text) if n not in local_entities]
+    # ... and so do its period words (去年, 上半年): the same figure for another period does not answer.
+    question_numbers = list(dict.fromkeys(_NUMBER_TOKEN_RE.findall(analysis.text) + PERIOD_RE.findall(analysis.text)))
     spans_of = {pi: split_sentences(p.text) for pi, p in enumerate(passages)}
     title_tokens = {pi: tokens(p.title) for pi, p in enumerate(passages)}
     best_sim = float(similarities.max()) if len(similarities) else 0.0
@@ -422,7 +433,8 @@ def sentence_features(
             "focus": _coverage(focus, own) if focus else 1.0,
             "typed": float(typed),
             "slot_new": float(new),
-            "entities_ok": float(all(e in window for e in local_entities)),
+            "entities_ok": float(all(e in window for e in local_entities)
+                                 and _share_in(question_numbers, window) >= MIN_QUESTION_NUMBERS_NEAR),
             "heading": float(not _ENDS_SENTENCE_RE.search(c.text) and not c.text.endswith(("：", ":"))),
             "passage_rank": c.passage / n_passages,
             "defines": float(_defines(analysis, c.text)),
@@ -457,12 +469,38 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
         "slot_near_support": max((c.feature("coverage") * c.feature("slot_near") for c in ranked
                                   if c.feature("entities_ok")), default=0.0),
     }
+    features["enumerates"] = enumerates(analysis, ranked[:LIST_SENTENCES])
     # The slot signal means most for questions that ask for one value (a number, a date, a place, a name).
     factoid = float(analysis.qtype in FACTOID_TYPES)
     features["factoid"] = factoid
     features["factoid_slot_near"] = factoid * features["slot_near_support"]
     features["factoid_slot_attribute"] = factoid * features["slot_attribute"]
     return features
+
+
+LIST_SENTENCES = 3  # the composer answers a list question with up to three ranked sentences
+_ITEM_SEP_RE = re.compile("[、；;]")
+_ITEM_JOIN_RE = re.compile("和|及|与|以及")
+_NUMBERED_ITEM_RE = re.compile("[一二三四五六七八九十]是")
+
+
+def list_items(sentence: str) -> int:
+    """How many items the sentence enumerates: the longest run of 「A、B和C」 in one clause, or 一是…二是…."""
+    best = 0
+    for clause in re.split("[，,：:。！？]", sentence):
+        seps = len(_ITEM_SEP_RE.findall(clause))
+        if seps:
+            best = max(best, seps + 1 + bool(_ITEM_JOIN_RE.search(clause)))
+    return max(best, len(_NUMBERED_ITEM_RE.findall(sentence)))
+
+
+def enumerates(analysis: QuestionAnalysis, sentences: Sequence[SentenceEvidence]) -> float:
+    """For a list question, the share of the asked-for items (at least two) the best sentences enumerate;
+    1.0 for other questions. 「那12个行业大模型都有哪些」 answered by 「发布了12个…大模型」 enumerates none."""
+    if analysis.qtype != "list" or analysis.crosslingual:
+        return 1.0
+    wanted = max(analysis.count, 2)
+    return min(max((list_items(s.text) for s in sentences), default=0) / wanted, 1.0)
 
 
 MAX_PHRASE_CHARS = 12  # a longer shared phrase reads badly inside a refusal reason

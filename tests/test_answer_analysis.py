@@ -25,6 +25,7 @@ from rag.answer.analysis import (
     ("投资“小巨人”企业数量最多的是哪家机构？", "person"),
     ("抗体业务占营收的比重是多少？", "number"),
     ("研发投入占比有什么变化？", "number"),
+    ("两款电芯的容量分别是多少？", "number"),  # 分别是多少 asks for numbers, not a list
 ])
 def test_answer_type(question, kind):
     assert answer_type(question) == kind

@@ -56,6 +56,11 @@ def test_a_university_question_needs_a_university_name():
     assert slot_filled(a, "饺子毕业于华西医科大学药学专业。")[1] is True
 
 
+def test_the_attribute_matches_latin_words_in_any_case():
+    a = analyze("百奥赛图的董事长兼CEO是谁？")
+    assert slot_near(a, "百奥赛图董事长兼CEO沈月雷表示，公司将继续投入研发。", True)
+
+
 def test_a_list_answer_enumerates_the_items_asked_for():
     from rag.answer.evidence import SentenceEvidence, enumerates, list_items
 
@@ -68,18 +73,19 @@ def test_a_list_answer_enumerates_the_items_asked_for():
     assert enumerates(a, said) == 0.0
     assert enumerates(a, named) == 0.5  # six of the twelve
     assert enumerates(analyze("百奥赛图的营收是多少？"), said) == 1.0  # not a list question
+    one_each = [SentenceEvidence(0, i, 0, 1, f"{n}是{t}。") for i, (n, t) in enumerate(zip("一二三", "甲乙丙"))]
+    assert enumerates(analyze("证监会发布了哪三项政策？"), one_each) == 1.0  # 一是… 二是… 三是… add up
 
 
-def test_the_questions_period_must_be_near_the_value():
+def test_the_questions_numbers_must_be_near_the_value():
     from rag.answer.evidence import candidate_sentences, sentence_features
 
-    a = analyze("惟悟科技去年的销售额是多少？")
-    text = "在刘威看来，惟悟科技今年销售额有望突破500万元。"
-    other = passage(text, "惟悟科技", "t.txt")
+    a = analyze("苏创投2023年那69个直投项目一共投了多少钱？")
+    other = passage("而仅2024年上半年，苏创投就已经完成了50个项目、超10亿元金额的直投。", "苏创投", "t.txt")
     cands = candidate_sentences([other])
     sentence_features(a, [other], cands, np.zeros(len(cands)), None)
     assert cands[0].feature("slot_new") == 1.0 and cands[0].feature("entities_ok") == 0.0
-    same = passage(text.replace("今年", "去年"), "惟悟科技", "t.txt")
+    same = passage("2023年，苏创投完成69个直投项目，金额超20亿元。", "苏创投", "t.txt")
     cands = candidate_sentences([same])
     sentence_features(a, [same], cands, np.zeros(len(cands)), None)
     assert cands[0].feature("entities_ok") == 1.0

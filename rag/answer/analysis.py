@@ -32,7 +32,7 @@ _STOP_CHARS = re.compile("[的了是在有和与及对把被也还就其该这�
 _TYPE_PATTERNS = [
     ("why", re.compile("为什么|为何|原因|怎么会|何以|理由|\\bwhy\\b|\\breasons?\\b", re.I)),
     ("list", re.compile(
-        "哪些|哪几|有哪|几大|几方面|哪[两三四五六七八九十]|包括什么|包括哪|分别是什么|分别是|分别有"
+        "哪些|哪几|有哪|几大|几方面|哪[两三四五六七八九十]|包括什么|包括哪|分别是什么|分别是(?!多少|几|多大|多久)|分别有(?!多少|几)"
         "|\\bwhat are\\b|\\bwhich\\b.*\\b(are|were)\\b|\\blist\\b|\\bname (the|some)\\b", re.I)),
     ("date", re.compile(
         "哪一年|哪年|何时|什么时候|哪一天|哪天|日期|什么时间|几月|几号|哪个月|年份"
@@ -83,8 +83,6 @@ WHY_RE = re.compile("因为|由于|原因|为了|因此|所以|导致|使得|得
 LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次|第一|第二|[：:]$")
 DEFINITION_RE = re.compile("即|是指|指的是|就是|称为|称作|叫做|定义|意味着|是一种|是一个|也就是|所谓|是[^，。]{2,30}的[^，。]{0,8}(技术|方法|现象|机制|模式|概念|过程|体系|平台|理念)")
 
-# Words that fix the period a figure is for: 「去年的销售额」 is not answered by this year's.
-PERIOD_RE = re.compile("去年|今年|明年|前年|全年|上半年|下半年|前三季度|第[一二三四]季度|[一二三四]季度|年底|年初|年末|月底")
 YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
 # Measure words and units a number question can ask for ("多少数据" asks for no unit).
@@ -283,7 +281,7 @@ def named_entities(question: str) -> list[str]:
 
 # Words after the question word that only repeat what kind of thing is asked (哪家公司, 什么名字).
 _ASKED_KIND_RE = re.compile("^(?:一|个|家|所|位|座|天|年|月|时候|地方|人|名字|名称|机构|公司|企业|部门|单位|组织|银行|团队|大学"
-                            "|学校|学院|医院|城市|国家|省份|省|问题|变化|情况|作用|影响|意义|特点|内容|样子)+")
+                            "|学校|学院|医院|城市|国家|省份|省|问题|变化|情况|作用|影响|意义|特点|内容|样子|时间)+")
 _PREDICATE_FILLER_RE = re.compile("[的了呢吗呀吧啊是]")
 MAX_PREDICATE_CHARS = 6  # 「开始担任局长」「医学专业毕业」: a verb phrase, not the rest of a long question
 

@@ -31,7 +31,7 @@ from ..chunking import split_sentences
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from .analysis import (
-    DATE_RE, DEFINITION_RE, LIST_RE, PERIOD_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
+    DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     carries_number, tokens,
 )
 from .model import LinearModel, default_model
@@ -348,7 +348,7 @@ def slot_near(analysis: QuestionAnalysis, sentence: str, new: bool) -> bool:
         return new
     # Two characters of the attribute in a row (营业, 产值), not one: a lone 年 or 产 is everywhere.
     pieces = {t for t in tokens(analysis.attribute) if len(t) >= 2} or set(_chars(analysis.attribute))
-    marks = [m.start() for piece in pieces for m in re.finditer(re.escape(piece), sentence)]
+    marks = [m.start() for piece in pieces for m in re.finditer(re.escape(piece), sentence, re.I)]  # tokens are lower case
     values = _values(analysis, sentence)
     return any(abs(i - j) <= SLOT_WINDOW for i in marks for j in values)
 
@@ -404,8 +404,7 @@ def sentence_features(
     # The question's own numbers (2023, 69) pin which instance it asks about: the answer's neighbourhood
     # must hold them too (digits only, so 「2023年上半年」 matches 「2023上半年」).
     local_entities = [e for e in analysis.entities if not re.fullmatch(r"\d{4}年", e)]
-    # ... and so do its period words (去年, 上半年): the same figure for another period does not answer.
-    question_numbers = list(dict.fromkeys(_NUMBER_TOKEN_RE.findall(analysis.text) + PERIOD_RE.findall(analysis.text)))
+    question_numbers = list(dict.fromkeys(_NUMBER_TOKEN_RE.findall(analysis.text)))
     spans_of = {pi: split_sentences(p.text) for pi, p in enumerate(passages)}
     title_tokens = {pi: tokens(p.title) for pi, p in enumerate(passages)}
     best_sim = float(similarities.max()) if len(similarities) else 0.0
@@ -496,11 +495,14 @@ def list_items(sentence: str) -> int:
 
 def enumerates(analysis: QuestionAnalysis, sentences: Sequence[SentenceEvidence]) -> float:
     """For a list question, the share of the asked-for items (at least two) the best sentences enumerate;
-    1.0 for other questions. 「那12个行业大模型都有哪些」 answered by 「发布了12个…大模型」 enumerates none."""
+    1.0 for other questions. 「那12个行业大模型都有哪些」 answered by 「发布了12个…大模型」 enumerates none.
+    Numbered items (一是…二是…) often stand one to a sentence: they add up over the sentences."""
     if analysis.qtype != "list" or analysis.crosslingual:
         return 1.0
     wanted = max(analysis.count, 2)
-    return min(max((list_items(s.text) for s in sentences), default=0) / wanted, 1.0)
+    numbered = sum(len(_NUMBERED_ITEM_RE.findall(s.text)) for s in sentences)
+    found = max(max((list_items(s.text) for s in sentences), default=0), numbered)
+    return min(found / wanted, 1.0)
 
 
 MAX_PHRASE_CHARS = 12  # a longer shared phrase reads badly inside a refusal reason

@@ -56,6 +56,13 @@ def test_a_university_question_needs_a_university_name():
     assert slot_filled(a, "饺子毕业于华西医科大学药学专业。")[1] is True
 
 
+def test_the_attribute_may_be_abbreviated_but_not_cut_to_one_character():
+    a = analyze("百奥赛图2022年营业收入是多少？")
+    assert slot_near(a, "财报数据显示，2022年公司实现营收5.34亿元，同比增长50.6%。", True)  # 营收 for 营业收入
+    b = analyze("常州高新区2022年新能源产业的总产值是多少？")
+    assert not slot_near(b, "全区共有企业300余家，去年新增投资150亿元。", True)  # a lone 产 or 值 is no attribute
+
+
 def test_the_attribute_matches_latin_words_in_any_case():
     a = analyze("百奥赛图的董事长兼CEO是谁？")
     assert slot_near(a, "百奥赛图董事长兼CEO沈月雷表示，公司将继续投入研发。", True)

@@ -340,14 +340,24 @@ def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
     return [m.start() for m in pattern.finditer(sentence) if m.group() not in q]
 
 
+def attribute_pairs(attribute: str) -> set[str]:
+    """Every two characters of a Chinese attribute in their order (营业收入 → 营业, 营收, 收入, …): the
+    words and the abbreviations a writer may use for it; Latin words stay whole."""
+    pairs = {t for t in tokens(attribute) if len(t) >= 2 and not ("\u3400" <= t[0] <= "\ufaff")}
+    for run in re.findall("[\u3400-\u9fff\uf900-\ufaff]+", attribute):
+        pairs |= {run[i] + run[j] for i in range(len(run)) for j in range(i + 1, len(run))}
+    return pairs
+
+
 def slot_near(analysis: QuestionAnalysis, sentence: str, new: bool) -> bool:
     """A new value of the asked-for kind within SLOT_WINDOW characters of the asked-about attribute."""
     if not new:
         return False
     if analysis.qtype not in ("number", "date", "place", "person") or not analysis.attribute:
         return new
-    # Two characters of the attribute in a row (营业, 产值), not one: a lone 年 or 产 is everywhere.
-    pieces = {t for t in tokens(analysis.attribute) if len(t) >= 2} or set(_chars(analysis.attribute))
+    # Two characters of the attribute, in its order, side by side in the sentence (营业, 产值, and the
+    # abbreviation 营收 of 营业收入), not one: a lone 年 or 产 is everywhere.
+    pieces = attribute_pairs(analysis.attribute) or set(_chars(analysis.attribute))
     marks = [m.start() for piece in pieces for m in re.finditer(re.escape(piece), sentence, re.I)]  # tokens are lower case
     values = _values(analysis, sentence)
     return any(abs(i - j) <= SLOT_WINDOW for i in marks for j in values)

@@ -13,9 +13,11 @@ import numpy as np
 
 from .embedding import Embedder
 from .embedding.cache import query_vector
+from .glossary import Glossary
 from .index import Index
 from .schema import Passage
 from .stores import CANDIDATES, FUSIONS, RRF_K
+from .text import is_crosslingual
 
 
 class Retriever(Protocol):
@@ -37,13 +39,29 @@ class HybridRetriever:
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.candidates = candidates
+        self._glossary: Glossary | None = None
+
+    def glossary(self) -> Glossary:
+        """Chinese names for a question's pinyin and English names, built from the index's articles once."""
+        if self._glossary is None:
+            self._glossary = Glossary.from_texts(d.text for d in self.index.documents.values())
+        return self._glossary
+
+    def lexical_query(self, question: str) -> str:
+        """The text BM25 searches: a question in another language gets the Chinese names of its
+        capitalised words (Laoshan → 崂山, Biocytogen → 百奥赛图); a Chinese one is searched as it is."""
+        if not is_crosslingual(question):
+            return question
+        terms = self.glossary().expand(question)
+        return f"{question} {' '.join(terms)}" if terms else question
 
     def retrieve(self, question: str, top_k: int = 5, timings: dict | None = None) -> list[Passage]:
         """The ``top_k`` best passages; ``timings`` (if given) gets ms for "embed" and "search"."""
         t0 = time.perf_counter()
         qv = query_vector(self.embedder, question) if self.fusion != "bm25" else None
         t1 = time.perf_counter()
-        hits = self.index.store.search(question, qv, top_k, fusion=self.fusion, candidates=self.candidates)
+        lexical = self.lexical_query(question) if self.fusion != "dense" else question
+        hits = self.index.store.search(lexical, qv, top_k, fusion=self.fusion, candidates=self.candidates)
         t2 = time.perf_counter()
         if timings is not None:
             timings["embed"] = (t1 - t0) * 1000

@@ -28,6 +28,9 @@ UNSUPPORTED_MARK = "⚠"
 
 # Content characters: Chinese, Latin letters, digits.
 CONTENT_RE = re.compile(f"[{CJK_RANGES}A-Za-z0-9]")
+LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
+# A question with fewer Chinese characters than this is matched by meaning only (English).
+MIN_CJK_FOR_LEXICAL = 4  # shortest Chinese question in the set has 6 characters; 4 leaves room
 
 
 def marks(numbers) -> str:
@@ -78,3 +81,13 @@ _MARKS_BEFORE_CLOSERS_RE = re.compile(
 def marks_after_closers(text: str) -> str:
     """Marks between a sentence end and its closing quote go after the quote: ``。[1]”`` → ``。”[1]``."""
     return _MARKS_BEFORE_CLOSERS_RE.sub(lambda m: m.group(1) + m.group(3) + m.group(2), text)
+
+
+def is_crosslingual(question: str) -> bool:
+    """Written mostly in another script: fewer than MIN_CJK_FOR_LEXICAL Chinese characters and several Latin words."""
+    cjk = len(CJK_RE.findall(question))
+    words = LATIN_WORD_RE.findall(question)
+    if cjk < MIN_CJK_FOR_LEXICAL:
+        return len(words) >= 2
+    # An English sentence with a Chinese name in it: 「Who founded Deep Robotics (云深处科技)?」
+    return len(words) >= 3 and sum(map(len, words)) > 2 * cjk

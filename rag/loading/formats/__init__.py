@@ -14,6 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+# A heading or bold line this short right above another heading or the title is a section label
+# (「要闻」), not a title or an article start: shared by the Word and PDF title rules and the heading split.
+MAX_LABEL_CHARS = 6
+
 
 @dataclass(frozen=True)
 class Heading:

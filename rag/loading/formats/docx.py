@@ -14,7 +14,7 @@ import zipfile
 from statistics import median
 
 from ...errors import LoadError
-from . import Extracted, Heading, register
+from . import MAX_LABEL_CHARS, Extracted, Heading, register
 
 _TITLE_STYLES = ("title", "heading 1", "heading 2", "标题", "标题 1", "标题 2")
 # A title paragraph is a headline, not a sentence: at most this many characters
@@ -22,8 +22,6 @@ _TITLE_STYLES = ("title", "heading 1", "heading 2", "标题", "标题 1", "标�
 MAX_TITLE_CHARS = 60
 # The title paragraph is among the first few (after a section label or a dateline).
 TITLE_SCAN_PARAGRAPHS = 3
-# A short bold first paragraph ("要闻") is a section label, not a title.
-MAX_LABEL_CHARS = 6
 # A run this much larger than the body's font marks a title paragraph.
 TITLE_FONT_RATIO = 1.15
 # Heading styles by name: "Heading 2", "标题 2" (WPS, Chinese custom styles) → level 2;

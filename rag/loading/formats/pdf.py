@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ...errors import LoadError
-from . import Extracted, Heading, register
+from . import MAX_LABEL_CHARS, Extracted, Heading, register
 
 # A title line is set at least this much larger than the body (the weighted median
 # font size); headline fonts are typically 1.3–2× the body's.
@@ -24,8 +24,6 @@ TEXT_AFTER_TITLE_LINES = 3
 # A title runs over at most this many lines and characters.
 MAX_TITLE_LINES = 3
 MAX_TITLE_CHARS = 80
-# A short large line right above another large line is a section label ("要闻"), not the title.
-MAX_LABEL_CHARS = 6
 # Lines of one title differ in size by at most this many points (rounding).
 SAME_SIZE_PT = 0.6
 

@@ -27,7 +27,7 @@ from rag.answer.pipeline import build_pipeline
 from rag.config import DEFAULT_LLM_DEADLINE, LLMSettings, Settings
 from rag.errors import ConfigError
 from rag.llm import Deadline, LLMFailure, chat_model, invoke_with_retries, stream_with_retries
-from test_pipeline import CLOUD, CORPUS, FILES, CorpusRetriever
+from test_pipeline import CLOUD, CORPUS, FILES, CorpusRetriever, answer_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = 30.0  # a server delay far beyond every deadline below; close() wakes it at teardown
@@ -179,12 +179,7 @@ def test_pipeline_falls_back_with_the_deadline_reason(openai_server, retriever, 
     settings = Settings(llm_mode="openai", llm=llm(openai_server))
     openai_server.script(*[Reply("来得太晚", delay=SLOW)] * 3)
     pipeline = build_pipeline(settings, retriever)
-    if streaming:
-        items = list(pipeline.stream(CLOUD))
-        answer = items[-1]
-        assert "".join(items[:-1]) == answer.text
-    else:
-        answer = pipeline.invoke(CLOUD)
+    answer = answer_of(pipeline, CLOUD, streaming=streaming)
     assert answer.mode == "extractive" and answer.citations and "16亿" in answer.text
     note = answer.warnings[0]
     assert "RAG_LLM_DEADLINE" in note and "已改用抽取式回答" in note

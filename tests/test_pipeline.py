@@ -36,6 +36,15 @@ CLOUD = "崂山区的城市云脑汇集了多少数据？"
 UNANSWERABLE = "火星探测器哪一年发射？"
 
 
+def answer_of(pipeline, question: str, *, streaming: bool) -> Answer:
+    """The pipeline's Answer, by ``invoke`` or by ``stream``; a stream's text pieces add up to the answer's text."""
+    if not streaming:
+        return pipeline.invoke(question)
+    items = list(pipeline.stream(question))
+    assert "".join(items[:-1]) == items[-1].text
+    return items[-1]
+
+
 class CorpusRetriever:
     """BM25 over the real chunks of real corpus files: a small, real Retriever."""
 
@@ -207,12 +216,7 @@ def test_llm_failure_falls_back_to_extractive(openai_server, retriever, status, 
                                               streaming):
     pipeline = build_pipeline(llm_settings(openai_server, max_retries=1), retriever)
     openai_server.script(*[Reply(status=status, headers=FAST_RETRY)] * 3)
-    if streaming:
-        items = list(pipeline.stream(CLOUD))
-        answer = items[-1]
-        assert "".join(items[:-1]) == answer.text
-    else:
-        answer = pipeline.invoke(CLOUD)
+    answer = answer_of(pipeline, CLOUD, streaming=streaming)
     assert len(openai_server.chat_requests) == requests
     assert answer.mode == "extractive" and not answer.refused
     assert answer.citations and "[1]" in answer.text and "16亿" in answer.text

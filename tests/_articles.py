@@ -34,3 +34,6 @@ class CountingEmbedder:
         if not query:
             self.texts.extend(texts)
         return self.inner.embed(texts, query=query, progress=progress)
+
+    def token_counts(self, texts):
+        return self.inner.token_counts(texts)

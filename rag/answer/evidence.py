@@ -266,7 +266,8 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
         if not typed:
             return False, False
         rest = YEAR_OR_DATE_RE.sub(" ", s)
-        numbers = [n for n in _NUMBER_TOKEN_RE.findall(rest) if n not in q]
+        asked = set(_NUMBER_TOKEN_RE.findall(q))  # whole numbers: 20 is new beside a question's 2025
+        numbers = [n for n in _NUMBER_TOKEN_RE.findall(rest) if n not in asked]
         if analysis.unit:
             new = any(re.search(rf"{re.escape(n)}\s*[^\s，。；]{{0,3}}{re.escape(analysis.unit)}", rest)
                       or re.search(rf"{re.escape(analysis.unit)}[^\s，。；\d]{{0,3}}{re.escape(n)}", rest) for n in numbers)
@@ -335,7 +336,8 @@ def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
     kind = analysis.qtype
     if kind == "number":
         rest = YEAR_OR_DATE_RE.sub(lambda m: "#" * len(m.group()), sentence)
-        found = [m.start() for m in _NUMBER_TOKEN_RE.finditer(rest) if m.group() not in q]
+        asked = set(_NUMBER_TOKEN_RE.findall(q))
+        found = [m.start() for m in _NUMBER_TOKEN_RE.finditer(rest) if m.group() not in asked]
         if analysis.unit:
             found += [m.start() for m in _cn_amount(analysis.unit).finditer(rest) if m.group() not in q]
         return found

@@ -81,6 +81,7 @@ def test_duplicate_ids_and_missing_file(tmp_path):
     ({"near_miss": True}, "near_miss marks unanswerable questions only"),
     ({"type": "unanswerable", "answer": "", "evidence": [], "doc": None, "near_miss": "yes"},
      "near_miss must be true or false"),
+    ({"batch": 4}, "batch must be a string"),
 ])
 def test_lang_and_near_miss_are_checked(tmp_path, over, message):
     path = _write(tmp_path, [json.dumps(_q(**over), ensure_ascii=False)])
@@ -92,9 +93,10 @@ def test_lang_and_near_miss_are_read_and_round_trip():
     rows = [
         _q(id="e1", question="Where was the meeting held?", lang="en"),
         _q(id="n1", type="unanswerable", answer="", evidence=[], doc=None, near_miss=True),
-        _q(id="o1", type="unanswerable", answer="", evidence=[], doc=None),
+        _q(id="o1", type="unanswerable", answer="", evidence=[], doc=None, batch="4"),
     ]
     english, near, off = coerce_questions(rows)
+    assert (english.batch, off.batch) == ("", "4")
     assert (english.lang, english.near_miss, english.answerable) == ("en", False, True)
     assert (near.lang, near.near_miss, near.answerable) == ("zh", True, False)
     assert not off.near_miss
@@ -108,5 +110,6 @@ def test_the_project_question_set_loads_with_its_flags():
     assert len(questions) >= 310
     assert sum(q.near_miss for q in questions) >= 75
     assert sum(q.lang == "en" for q in questions) >= 22
+    assert {q.batch for q in select_split(questions, "tune")} == {"1-2", "3", "4"}
     tune, test = select_split(questions, "tune"), select_split(questions, "test")
     assert len(tune) + len(test) == len(questions)

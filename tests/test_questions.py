@@ -23,7 +23,9 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 CORPUS = ROOT / "corpus"
 
 KEYS = {"id", "question", "answer", "evidence", "doc", "type", "split"}
-OPTIONAL_KEYS = {"lang", "near_miss"}  # "lang": "en" on English rows; "near_miss": true on near-miss rows
+# Writing batches (eval/README.md): ids q001–q122, q123–q345, q346–q460.
+BATCHES = {"1-2", "3", "4"}
+OPTIONAL_KEYS = {"lang", "near_miss", "batch"}  # "lang": "en" on English rows; "near_miss": true on near-miss rows
 TYPES = {"number", "entity", "definition", "list", "why", "multi", "unanswerable"}
 SPLITS = {"tune", "test"}
 MIN_QUESTIONS = 310  # issue 8: "at least 300 questions", with a margin
@@ -92,6 +94,7 @@ def test_row_format(row):
     assert KEYS <= set(row) <= KEYS | OPTIONAL_KEYS, f"keys must be {sorted(KEYS)} plus optional {sorted(OPTIONAL_KEYS)}"
     assert row.get("lang", "zh") in {"zh", "en"}
     assert row.get("near_miss", False) in {True, False}
+    assert row.get("batch") in BATCHES, "every row names its writing batch (eval/README.md)"
     if row.get("near_miss"):
         assert row["type"] == "unanswerable", "near_miss marks unanswerable questions only"
     assert re.fullmatch(r"q\d{3}", row["id"])

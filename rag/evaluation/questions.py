@@ -38,6 +38,7 @@ class Question:
     split: str = ""
     lang: str = "zh"
     near_miss: bool = False
+    batch: str = ""  # the writing batch (eval/README.md); the judge's operating point holds each one out
 
     @property
     def answerable(self) -> bool:
@@ -57,6 +58,8 @@ class Question:
             out["lang"] = self.lang
         if self.near_miss:
             out["near_miss"] = True
+        if self.batch:
+            out["batch"] = self.batch
         return out
 
 
@@ -104,7 +107,10 @@ def _question_from_dict(obj: Any, where: str) -> Question:
         raise QuestionSetError(f"{where} (id {qid}): near_miss must be true or false")
     if near_miss and qtype != "unanswerable":
         raise QuestionSetError(f"{where} (id {qid}): near_miss marks unanswerable questions only")
-    return Question(qid, question.strip(), gold, evidence, obj["doc"], qtype, split, lang, near_miss)
+    batch = obj.get("batch", "")
+    if not isinstance(batch, str):
+        raise QuestionSetError(f"{where} (id {qid}): batch must be a string naming the writing batch, e.g. \"4\"")
+    return Question(qid, question.strip(), gold, evidence, obj["doc"], qtype, split, lang, near_miss, batch.strip())
 
 
 def load_questions(path: str | Path) -> list[Question]:

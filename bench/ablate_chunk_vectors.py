@@ -18,15 +18,14 @@ FAISS index (the default).
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
-from _common import RESULTS, ROOT
+from _common import answerable_questions_of_split
 
 from rag.assistant import Assistant
 from rag.embedding import passage_token_counts
-from rag.evaluation import load_questions, select_split, write_json
+from rag.evaluation import write_json
 from rag.evaluation.metrics import first_hit_rank, mean_reciprocal_rank, recall_at_k
 from rag.index import chunk_pieces, embedding_text, pool
 from rag.retrieval import HybridRetriever
@@ -59,15 +58,10 @@ def variants(index, embedder) -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="tune", choices=("tune", "test", "all"))
-    parser.add_argument("--questions", default=str(ROOT / "eval" / "questions.jsonl"))
-    parser.add_argument("--out", default=str(RESULTS / "chunk_vectors.json"))
-    args = parser.parse_args()
+    args, questions = answerable_questions_of_split(__doc__, "chunk_vectors.json")
 
     assistant = Assistant()
     index, embedder = assistant.index, assistant.embedder
-    questions = [q for q in select_split(load_questions(args.questions), args.split) if q.answerable]
     live = index.vectors.copy()
     results = {}
     for name, vectors in variants(index, embedder).items():

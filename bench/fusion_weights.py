@@ -15,12 +15,10 @@ Writes bench/results/fusion_weights.json (FAISS + the in-process bigram BM25 by 
 
 from __future__ import annotations
 
-import argparse
-
-from _common import RESULTS, ROOT
+from _common import answerable_questions_of_split
 
 from rag.assistant import Assistant
-from rag.evaluation import load_questions, select_split, write_json
+from rag.evaluation import write_json
 from rag.evaluation.metrics import first_hit_rank, mean_reciprocal_rank, recall_at_k
 from rag.retrieval import HybridRetriever
 from rag.text import is_crosslingual
@@ -35,14 +33,9 @@ def scores(ranks: list) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", default="tune", choices=("tune", "test", "all"))
-    parser.add_argument("--questions", default=str(ROOT / "eval" / "questions.jsonl"))
-    parser.add_argument("--out", default=str(RESULTS / "fusion_weights.json"))
-    args = parser.parse_args()
+    args, questions = answerable_questions_of_split(__doc__, "fusion_weights.json")
 
     assistant = Assistant()
-    questions = [q for q in select_split(load_questions(args.questions), args.split) if q.answerable]
     results = {}
     for weight in WEIGHTS:
         retriever = HybridRetriever(assistant.index, assistant.embedder, fusion="rrf", dense_weight=weight)

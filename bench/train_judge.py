@@ -17,8 +17,10 @@ Uses the index in RAG_INDEX_DIR (build one with `rag index`). Steps:
    The stratified 5-fold curve is reported beside it.
    A second model on the embedding features only serves questions in other languages;
 4. the subject floor (LLM-mode gate): below every answerable tune question's best
-   similarity, coverage and subject coverage (the IDF-weighted share of the question's
-   specific words found in the passages at all), so the gate refuses only off-corpus questions.
+   similarity (per language: Chinese, or cross-lingual), coverage and subject coverage (the
+   IDF-weighted share of the question's specific words found in the passages at all), so the
+   gate refuses only off-corpus questions. What it stops is reported on tune and with each
+   batch's floor set on the other batches.
 
 Writes rag/answer/judge_model.json (the model, versioned with a hash of the training
 questions) and bench/results/judge_cv.json (the cross-validated refusal curves).
@@ -44,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.answer.analysis import analyze  # noqa: E402
 from rag.answer.evidence import (  # noqa: E402
-    QUESTION_FEATURES, SEMANTIC_FEATURES, SENTENCE_FEATURES, gather_evidence,
+    QUESTION_FEATURES, SEMANTIC_FEATURES, SENTENCE_FEATURES, gather_evidence, on_subject,
 )
 from rag.answer.model import (  # noqa: E402
     MODEL_FORMAT, MODEL_PATH, UNTRAINED_RANKER, Classifier, JudgeModel, LinearModel,
@@ -265,6 +267,54 @@ def evaluate(items, index, embedder, model: JudgeModel, label: str) -> dict:
     return report
 
 
+def question_kind(q: dict) -> str:
+    """answerable, near-miss or off-topic (eval/README.md)."""
+    if q["type"] != "unanswerable":
+        return "answerable"
+    return "near-miss" if q.get("near_miss") else "off-topic"
+
+
+def subject_floor(rows: list[dict], kinds: list[str], crosslingual: list[bool]) -> dict:
+    """Floors SUBJECT_MARGIN below the lowest answerable question: similarity per language (e5 scores a
+    cross-lingual pair lower), word coverage and subject coverage for Chinese questions only."""
+    zh = [r for r, k, cl in zip(rows, kinds, crosslingual) if k == "answerable" and not cl]
+    en = [r for r, k, cl in zip(rows, kinds, crosslingual) if k == "answerable" and cl]
+
+    def floor(values) -> float:
+        return round(min(values, default=SUBJECT_MARGIN) - SUBJECT_MARGIN, 4)
+
+    return {
+        "min_similarity": floor(r["best_similarity"] for r in zh),
+        "min_similarity_crosslingual": floor(r["best_similarity"] for r in en),
+        "min_coverage": floor(r["best_coverage"] for r in zh),
+        "min_subject_coverage": floor(r["subject_coverage"] for r in zh),
+    }
+
+
+def subject_stops(rows, kinds, crosslingual, subject: dict, keep=None) -> dict[str, str]:
+    """How many questions of each kind the floor stops, as "stopped/total"."""
+    keep = keep if keep is not None else [True] * len(rows)
+    out = {}
+    for kind in ("answerable", "near-miss", "off-topic"):
+        picked = [(r, cl) for r, k, cl, ok in zip(rows, kinds, crosslingual, keep) if k == kind and ok]
+        out[kind] = f"{sum(not on_subject(r, cl, subject) for r, cl in picked)}/{len(picked)}"
+    return out
+
+
+def subject_stops_held_out(rows, kinds, crosslingual, batches: np.ndarray) -> dict[str, str]:
+    """What the floor stops on each writing batch when it is set on the other batches (new writers)."""
+    totals = {k: [0, 0] for k in ("answerable", "near-miss", "off-topic")}
+    for g in np.unique(batches):
+        train = [b != g for b in batches]
+        floor = subject_floor([r for r, t in zip(rows, train) if t], [k for k, t in zip(kinds, train) if t],
+                              [c for c, t in zip(crosslingual, train) if t])
+        for kind, counts in subject_stops(rows, kinds, crosslingual, floor, keep=[not t for t in train]).items():
+            stopped, total = counts.split("/")
+            totals[kind][0] += int(stopped)
+            totals[kind][1] += int(total)
+    return {k: f"{a}/{b}" for k, (a, b) in totals.items()}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
@@ -341,19 +391,12 @@ def main(argv=None) -> int:
     full, full_report = train_classifier("full", QUESTION_FEATURES, rows, y, batches)
     semantic, semantic_report = train_classifier("semantic", SEMANTIC_FEATURES, rows, y, batches)
 
-    # 3. the subject floor: every answerable tune question clears it
-    ans = [r for r, lab in zip(rows, labels) if lab]
-    ans_zh = [r for r, lab, cl in zip(rows, labels, crosslingual) if lab and not cl]
-    subject = {
-        "min_similarity": round(min(r["best_similarity"] for r in ans) - SUBJECT_MARGIN, 4),
-        "min_coverage": round(min((r["best_coverage"] for r in ans_zh), default=0.0) - SUBJECT_MARGIN, 4),
-        "min_subject_coverage": round(min((r["subject_coverage"] for r in ans_zh), default=0.0) - SUBJECT_MARGIN, 4),
-    }
-    off = [r for r, lab, cl in zip(rows, labels, crosslingual) if not lab
-           and (r["best_similarity"] < subject["min_similarity"]
-                or (not cl and (r["best_coverage"] < subject["min_coverage"]
-                                or r["subject_coverage"] < subject["min_subject_coverage"])))]
-    print(f"subject floor {subject}: {len(off)} of {int((y == 0).sum())} unanswerable tune questions fall below it")
+    # 3. the subject floor: every answerable tune question of its language clears it
+    kinds = [question_kind(q) for q, _, _ in items]
+    subject = subject_floor(rows, kinds, crosslingual)
+    stopped = subject_stops(rows, kinds, crosslingual, subject)
+    held_out = subject_stops_held_out(rows, kinds, crosslingual, batches)
+    print(f"subject floor {subject}: stops {stopped} on tune; with each batch's floor set on the others: {held_out}")
 
     meta = {
         "trained_on": str(args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions),
@@ -370,6 +413,7 @@ def main(argv=None) -> int:
     os.replace(tmp, args.out)
     args.cv_out.parent.mkdir(parents=True, exist_ok=True)
     cv = {"meta": meta, "full": full_report, "semantic": semantic_report, "subject": subject,
+          "subject_stops": {"tune": stopped, "held-out batch": held_out},
           "ranker_top1_evidence": float(np.mean(top1))}
     tmp = args.cv_out.with_suffix(".tmp")
     tmp.write_text(json.dumps(cv, ensure_ascii=False, indent=1) + "\n", "utf-8")

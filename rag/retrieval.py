@@ -15,7 +15,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .embedding.cache import query_vector
-from .glossary import Glossary
+from .glossary import Glossary, cedict_path
 from .index import Index
 from .schema import Passage
 from .stores import CANDIDATES, FUSIONS, RRF_K
@@ -23,12 +23,15 @@ from .text import is_crosslingual
 
 
 # Articles up to this many characters get their glossary built on the first English question (the
-# sample's 0.3 M characters take about 2 s: jieba and pinyin); a larger index builds it in the background.
+# sample's 0.3 M characters take about 2 s: jieba, pinyin and the dictionary); a larger index builds it in
+# the background.
 SYNC_GLOSSARY_CHARS = 1_000_000
 
 # Weight of the dense ranking against the lexical one in RRF for a question in another language than the
-# articles: its lexical query holds only glossary names, and the two rankings count alike (tune, 22 English
-# answerable questions: R@5 0.727 at weight 1 against 0.545 at 0.25; bench/results/fusion_weights.json).
+# articles: its lexical query holds the glossary's names and dictionary words, and the two rankings count
+# alike (tune, 22 English answerable questions, names only: R@5 0.727 at weight 1 against 0.545 at 0.25,
+# bench/results/fusion_weights.json; 32, with two dictionary words a word: MRR 0.652 / 0.707 / 0.704 at
+# 0.5 / 1 / 2).
 # A question in the articles' language gets its store's own weight (``same_language_dense_weight``),
 # which depends on the store's lexical analyzer.
 CROSSLINGUAL_DENSE_WEIGHT = 1.0
@@ -65,7 +68,7 @@ class HybridRetriever:
         (waits for the build)."""
         with self._glossary_lock:
             if self._glossary is None:
-                self._glossary = Glossary.from_texts(d.text for d in self.index.documents.values())
+                self._glossary = Glossary.from_texts((d.text for d in self.index.documents.values()), cedict_path())
             return self._glossary
 
     def _ready_glossary(self) -> Glossary | None:
@@ -83,7 +86,8 @@ class HybridRetriever:
 
     def lexical_query(self, question: str) -> str:
         """The text BM25 searches: a question in another language gets the Chinese names of its
-        capitalised words (Laoshan → 崂山, Biocytogen → 百奥赛图); a Chinese one is searched as it is."""
+        capitalised words (Laoshan → 崂山, Biocytogen → 百奥赛图) and the articles' words for its English
+        ones (revenue → 收入); a Chinese one is searched as it is."""
         if not is_crosslingual(question):
             return question
         glossary = self._ready_glossary()

@@ -29,6 +29,12 @@ UNSUPPORTED_MARK = "⚠"
 # Content characters: Chinese, Latin letters, digits.
 CONTENT_RE = re.compile(f"[{CJK_RANGES}A-Za-z0-9]")
 LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
+# English function words: no term of a question, nothing to look up in a dictionary.
+ENGLISH_STOP_WORDS = frozenset(
+    "a an the of in on at to for from by with and or is are was were be been do does did what which who whom whose"
+    " when where why how many much long according article articles say says said mentioned mention does about"
+    " it its this that these those there their they he she his her as than into".split()
+)
 # A question with fewer Chinese characters than this is matched by meaning only (English).
 MIN_CJK_FOR_LEXICAL = 4  # shortest Chinese question in the set has 6 characters; 4 leaves room
 

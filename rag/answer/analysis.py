@@ -19,7 +19,7 @@ import threading
 from dataclasses import asdict, dataclass
 
 from ..lexical import tokenize
-from ..text import MIN_CJK_FOR_LEXICAL, is_crosslingual  # noqa: F401  (re-exported)
+from ..text import ENGLISH_STOP_WORDS, MIN_CJK_FOR_LEXICAL, is_crosslingual  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------- patterns
 
@@ -218,13 +218,6 @@ def content_text(question: str) -> str:
     return _STOP_CHARS.sub(" ", _QUESTION_WORDS.sub(" ", question))
 
 
-_ENGLISH_STOP = frozenset(
-    "a an the of in on at to for from by with and or is are was were be been do does did what which who whom whose"
-    " when where why how many much long according article articles say says said mentioned mention does about"
-    " it its this that these those there their they he she his her as than into".split()
-)
-
-
 def extract_terms(question: str) -> list[str]:
     """Key terms of a question (content words, names, numbers), in order, without repeats."""
     terms: list[str] = []
@@ -232,7 +225,7 @@ def extract_terms(question: str) -> list[str]:
         word = word.strip()
         if not word or flag in ("x", "uj", "ul", "p", "c", "u", "r", "d", "y", "e"):
             continue
-        if re.fullmatch(r"[A-Za-z]+", word) and word.lower() in _ENGLISH_STOP:
+        if re.fullmatch(r"[A-Za-z]+", word) and word.lower() in ENGLISH_STOP_WORDS:
             continue
         if len(word) >= 2 or re.fullmatch(r"[A-Za-z0-9.]+", word):
             if word not in terms:

@@ -291,28 +291,33 @@ def subject_floor(rows: list[dict], kinds: list[str], crosslingual: list[bool]) 
     }
 
 
-def subject_stops(rows, kinds, crosslingual, subject: dict, keep=None) -> dict[str, str]:
-    """How many questions of each kind the floor stops, as "stopped/total"."""
+KINDS = ("answerable", "near-miss", "off-topic")
+
+
+def subject_stops(rows, kinds, crosslingual, subject: dict, keep=None) -> dict[str, tuple[int, int]]:
+    """How many questions of each kind the floor stops: (stopped, total)."""
     keep = keep if keep is not None else [True] * len(rows)
     out = {}
-    for kind in ("answerable", "near-miss", "off-topic"):
+    for kind in KINDS:
         picked = [(r, cl) for r, k, cl, ok in zip(rows, kinds, crosslingual, keep) if k == kind and ok]
-        out[kind] = f"{sum(not on_subject(r, cl, subject) for r, cl in picked)}/{len(picked)}"
+        out[kind] = (sum(not on_subject(r, cl, subject) for r, cl in picked), len(picked))
     return out
 
 
-def subject_stops_held_out(rows, kinds, crosslingual, batches: np.ndarray) -> dict[str, str]:
+def subject_stops_held_out(rows, kinds, crosslingual, batches: np.ndarray) -> dict[str, tuple[int, int]]:
     """What the floor stops on each writing batch when it is set on the other batches (new writers)."""
-    totals = {k: [0, 0] for k in ("answerable", "near-miss", "off-topic")}
+    totals = {k: (0, 0) for k in KINDS}
     for g in np.unique(batches):
         train = [b != g for b in batches]
         floor = subject_floor([r for r, t in zip(rows, train) if t], [k for k, t in zip(kinds, train) if t],
                               [c for c, t in zip(crosslingual, train) if t])
-        for kind, counts in subject_stops(rows, kinds, crosslingual, floor, keep=[not t for t in train]).items():
-            stopped, total = counts.split("/")
-            totals[kind][0] += int(stopped)
-            totals[kind][1] += int(total)
-    return {k: f"{a}/{b}" for k, (a, b) in totals.items()}
+        for kind, (stopped, total) in subject_stops(rows, kinds, crosslingual, floor, keep=[not t for t in train]).items():
+            totals[kind] = (totals[kind][0] + stopped, totals[kind][1] + total)
+    return totals
+
+
+def as_fractions(stops: dict[str, tuple[int, int]]) -> dict[str, str]:
+    return {kind: f"{stopped}/{total}" for kind, (stopped, total) in stops.items()}
 
 
 def main(argv=None) -> int:
@@ -394,8 +399,8 @@ def main(argv=None) -> int:
     # 3. the subject floor: every answerable tune question of its language clears it
     kinds = [question_kind(q) for q, _, _ in items]
     subject = subject_floor(rows, kinds, crosslingual)
-    stopped = subject_stops(rows, kinds, crosslingual, subject)
-    held_out = subject_stops_held_out(rows, kinds, crosslingual, batches)
+    stopped = as_fractions(subject_stops(rows, kinds, crosslingual, subject))
+    held_out = as_fractions(subject_stops_held_out(rows, kinds, crosslingual, batches))
     print(f"subject floor {subject}: stops {stopped} on tune; with each batch's floor set on the others: {held_out}")
 
     meta = {

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Collection, Iterable
@@ -52,6 +53,7 @@ _LOOKUP_STOP = ENGLISH_STOP_WORDS | frozenset(
     "has have had will would can could should them you your our report piece main mainly one two three first".split()
 )
 _CEDICT_LINE_RE = re.compile(r"(\S+) (\S+) \[[^\]]*\] /(.*)/")
+_CEDICT_PINYIN_RE = re.compile(r"\S+ (\S+) \[([^\]]*)\]")
 _GLOSS_NOTE_RE = re.compile(r"\([^)]*\)")
 _GLOSS_LEAD_RE = re.compile(r"^(?:to|a|an|the) ")
 _ENGLISH_WORD_RE = re.compile(r"[a-z]+(?:-[a-z]+)?")
@@ -85,6 +87,23 @@ def read_dictionary(lines: Iterable[str], vocabulary: Collection[str]) -> dict[s
                     and "variant of" not in gloss and "surname" not in gloss):
                 senses.setdefault(gloss, set()).add(m.group(2))
     return senses
+
+
+@lru_cache(maxsize=1)
+def proper_nouns() -> frozenset[str]:
+    """The simplified words CC-CEDICT gives only as proper nouns (capitalised pinyin: 厦门 [Xia4 men2],
+    宁德 [Ning2 de2]), none as a common word; empty without the dictionary. Loaded once, on first use."""
+    path = cedict_path()
+    if path is None:
+        return frozenset()
+    proper: set[str] = set()
+    common: set[str] = set()
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            m = _CEDICT_PINYIN_RE.match(line)
+            if m:
+                (proper if m.group(2)[:1].isupper() else common).add(m.group(1))
+    return frozenset(proper - common)
 
 
 @dataclass
@@ -161,4 +180,4 @@ class Glossary:
         return list(dict.fromkeys(found))
 
 
-__all__ = ["Glossary", "cedict_path", "read_dictionary"]
+__all__ = ["Glossary", "cedict_path", "proper_nouns", "read_dictionary"]

@@ -4,7 +4,7 @@ import pytest
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    on_subject, slot_filled, slot_near, subject_coverage,
+    is_proper_name, mentions, on_subject, slot_filled, slot_near, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -187,6 +187,34 @@ def test_english_question_finds_the_chinese_sentence(passages, e5_embedder):
 def test_off_corpus_question_has_no_subject(passages, e5_embedder):
     ev = gather_evidence("红烧肉怎么做才好吃？", passages, None, e5_embedder)
     assert not ev.subject_found
+
+
+@pytest.mark.slow
+def test_a_proper_name_the_passages_never_mention_leaves_the_question_off_their_subject(passages, e5_embedder):
+    # on the passages' topic (consumption, 2024) but about a city they never name
+    ev = gather_evidence("厦门2024年的社会消费品零售总额是多少？", passages, None, e5_embedder)
+    assert ev.missing_names == ["厦门"] and not ev.subject_found
+    ev = gather_evidence("北京的中央经济工作会议是哪天开的？", passages, None, e5_embedder)
+    assert ev.missing_names == [] and ev.subject_found  # 北京 is there
+    # an English question's quoted words are never the articles' words: no name is missing
+    ev = gather_evidence('How many countries buy the "humanised mice" of Biocytogen?', passages, None, e5_embedder)
+    assert ev.analysis.crosslingual and ev.missing_names == []
+
+
+def test_proper_names_are_latin_names_quoted_terms_and_the_dictionarys_proper_nouns():
+    assert is_proper_name("SU7", "小米SU7卖了多少辆？")
+    assert not is_proper_name("AI", "AI能做什么？")  # a two-letter abbreviation, not a name
+    assert is_proper_name("三零", "“三零”创建指什么？")
+    assert is_proper_name("厦门", "厦门会下雨吗？")  # CC-CEDICT: Xia4 men2, a proper noun only
+    assert not is_proper_name("东西", "哪三样东西？")  # jieba may tag it ns; the dictionary knows better
+
+
+def test_a_name_is_mentioned_verbatim_or_in_full():
+    assert mentions("北京大学国民经济研究中心主任苏剑", "北大")
+    assert mentions("国家发展和改革委员会副主任", "发改委")
+    assert mentions("中国人民大学的曾湘泉", "人大")
+    assert not mentions("百奥赛图的小鼠", "厦门")
+    assert not mentions("SU 7 系列", "SU7")  # a Latin name only verbatim
 
 
 def test_no_passages_means_no_evidence():

@@ -1,7 +1,7 @@
 """The glossary maps a question's pinyin and English names, and its English words, to the articles'
 Chinese terms."""
 
-from rag.glossary import DICTIONARY_SENSES, Glossary, cedict_path, read_dictionary
+from rag.glossary import DICTIONARY_SENSES, Glossary, cedict_path, proper_nouns, read_dictionary
 
 ARTICLES = [
     "青岛崂山区发布城市云脑。崂山的数字道路共14公里。崂山的城市大脑由浪潮卓数建设。",
@@ -91,3 +91,9 @@ def test_the_installed_dictionary_translates_the_sample_questions_words():
     g = Glossary.from_texts(ARTICLES + ["百奥赛图的营业收入和营收都在增长，收入来自全球。"], path)
     words = g.translate("What was Biocytogen's revenue last year?")
     assert words and set(words) <= {"收入", "营收", "营业收入"}
+
+
+def test_proper_nouns_are_the_words_the_dictionary_gives_only_capitalised_pinyin():
+    names = proper_nouns()
+    assert {"厦门", "深圳", "宁德"} <= names
+    assert not {"东西", "普通", "收入"} & names  # common words (东西 is also 「east and west」, lower case)

@@ -59,6 +59,13 @@ def test_english_questions_use_the_semantic_model():
     assert not judge.decide(q, evidence(q, {"best_similarity": 0.7, "slot_support": 1.0})).answerable
 
 
+def test_a_missing_proper_name_leads_the_reason():
+    q = "2024年厦门的消费券发了多少？"
+    ev = evidence(q, {}, missing=["2024年", "厦门"], subject=False)
+    ev.missing_names = ["厦门"]
+    assert refusal_reason(ev) == "文章中没有提到“厦门”"
+
+
 def test_reasons_never_show_scores_or_token_lists():
     q = "特斯拉在德国建厂的原因是什么？"
     assert refusal_reason(evidence(q, {}, missing=["特斯拉", "德国"])) == "文章中没有提到“特斯拉”、“德国”"

@@ -17,6 +17,8 @@ The sentences are ranked by a small linear model learned from the tune split (th
 question-level features the answerability judge reads are computed from them.
 ``Evidence.subject_found`` says whether retrieval found anything on the question's
 subject at all: the LLM-mode gate refuses before calling the model only when it is False.
+It is False when the passages are too far from the question (``on_subject``) or never
+mention one of its proper names (``is_proper_name``: 厦门, SU7).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..chunking import split_sentences
+from ..glossary import proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import CJK_RANGES, CJK_RE
@@ -99,6 +102,7 @@ class Evidence:
     missing_entities: list[str] = field(default_factory=list)
     found_anchors: list[str] = field(default_factory=list)  # entities/terms the passages do mention
     subject_found: bool = False
+    missing_names: list[str] = field(default_factory=list)  # proper names among missing_entities
 
     @property
     def qtype(self) -> str:
@@ -119,6 +123,7 @@ class Evidence:
             "missing_entities": list(self.missing_entities),
             "found_anchors": list(self.found_anchors),
             "subject_found": self.subject_found,
+            "missing_names": list(self.missing_names),
         }
 
 
@@ -547,6 +552,34 @@ def shared_phrases(analysis: QuestionAnalysis, joined: str) -> list[str]:
     return sorted(found + entities, key=len, reverse=True)
 
 
+# Two-letter Latin words (AI, VC, PE, 5G) abbreviate things the articles may write in Chinese; a name is longer.
+MIN_LATIN_NAME_CHARS = 3
+_LATIN_RE = re.compile("[A-Za-z]")
+# A Chinese abbreviation keeps characters of the full name in order (北大 北京大学, 发改委 国家发展和改革委员会,
+# 工信部 工业和信息化部): at most this many characters of the full name between two it keeps (two in those).
+# A chance match (大厦的门口 for 厦门) only lets the judge decide as before.
+MAX_ABBREVIATION_GAP = 2
+
+
+def mentions(text: str, name: str) -> bool:
+    """``text`` names ``name``: verbatim, or for a Chinese name in full (北京大学 for 北大, 中国人民大学 for 人大)."""
+    if name in text:
+        return True
+    if not CJK_RE.fullmatch(name[:1]) or _LATIN_RE.search(name):
+        return False
+    return re.search(f".{{0,{MAX_ABBREVIATION_GAP}}}".join(map(re.escape, name)), text) is not None
+
+
+def is_proper_name(entity: str, question: str) -> bool:
+    """A named entity that is a proper name: a Latin name (SU7, Biocytogen), a quoted term, or a word
+    CC-CEDICT knows only as a proper noun (厦门, 宁德). Passages that never mention it cannot be about it."""
+    if _LATIN_RE.search(entity):
+        return len(re.sub(r"[^A-Za-z0-9]", "", entity)) >= MIN_LATIN_NAME_CHARS
+    if any(f"{q}{entity}{e}" in question for q, e in ("“”", "「」", "『』", '""')):
+        return True
+    return entity in proper_nouns()
+
+
 def gather_evidence(
     question: str | QuestionAnalysis, passages: Sequence[Passage], index: Any, embedder: Any,
     *, ranker: LinearModel | None = None, subject: dict | None = None,
@@ -567,11 +600,14 @@ def gather_evidence(
     candidates = candidate_sentences(passages)
     joined = _squash("".join(p.title + p.text for p in passages))
     missing = [e for e in analysis.entities if e not in joined]
+    # Only a Chinese question: an English one's quoted words are not the articles' words.
+    names = [] if analysis.crosslingual else [
+        e for e in missing if is_proper_name(e, analysis.text) and not mentions(joined, e)]
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     if not candidates:
         return Evidence(analysis, passages, [], question_features(analysis, passages, [], entity_share),
-                        missing, found, subject_found=False)
+                        missing, found, subject_found=False, missing_names=names)
     qv = question_vector(analysis.text, embedder)
     sv = sentence_vectors([c.text for c in candidates], index, embedder)
     sims = sv @ qv
@@ -582,8 +618,10 @@ def gather_evidence(
     ranked = sorted(candidates, key=lambda c: -c.score)
     features = question_features(analysis, passages, ranked, entity_share)
     features["subject_coverage"] = subject_coverage(analysis, joined, _idf_of(index))
+    # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
     return Evidence(analysis, passages, ranked, features, missing, found,
-                    subject_found=on_subject(features, analysis.crosslingual, subject or {}))
+                    subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),
+                    missing_names=names)
 
 
 def on_subject(features: dict[str, float], crosslingual: bool, subject: dict) -> bool:

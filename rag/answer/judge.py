@@ -58,8 +58,9 @@ def refusal_reason(evidence: Evidence) -> str:
     analysis = evidence.analysis
     if not evidence.passages or not evidence.sentences:
         return "没有检索到相关的文章内容"
-    if evidence.missing_entities:
-        return f"文章中没有提到{'、'.join(_quote(e) for e in evidence.missing_entities[:3])}"
+    missing = evidence.missing_names or evidence.missing_entities
+    if missing:
+        return f"文章中没有提到{'、'.join(_quote(e) for e in missing[:3])}"
     if not evidence.subject_found or not evidence.found_anchors:
         return "文章中没有找到与这个问题相关的内容"
     anchor = evidence.found_anchors[0]

@@ -263,6 +263,7 @@ def test_top_k_setting_limits_the_sources(page):
     ask(page, question)
     page.locator("#settings").get_by_text("设置").first.click()
     slider = page.locator("#top-k input[type=range]")
+    slider.wait_for()  # the accordion has opened: a key pressed on a hidden slider is lost
     slider.focus()
     slider.press("Home")  # the keyboard way to move a slider to its minimum, 1
     page.wait_for_function("() => document.querySelector('#top-k input[type=number]').value === '1'")

@@ -52,8 +52,7 @@ MIN_LOOKUP_CHARS = 3  # shorter English words (go, up, us) are function words or
 _LOOKUP_STOP = ENGLISH_STOP_WORDS | frozenset(
     "has have had will would can could should them you your our report piece main mainly one two three first".split()
 )
-_CEDICT_LINE_RE = re.compile(r"(\S+) (\S+) \[[^\]]*\] /(.*)/")
-_CEDICT_PINYIN_RE = re.compile(r"\S+ (\S+) \[([^\]]*)\]")
+_CEDICT_LINE_RE = re.compile(r"\S+ (?P<word>\S+) \[(?P<pinyin>[^\]]*)\] /(?P<glosses>.*)/")
 _GLOSS_NOTE_RE = re.compile(r"\([^)]*\)")
 _GLOSS_LEAD_RE = re.compile(r"^(?:to|a|an|the) ")
 _ENGLISH_WORD_RE = re.compile(r"[a-z]+(?:-[a-z]+)?")
@@ -79,13 +78,13 @@ def read_dictionary(lines: Iterable[str], vocabulary: Collection[str]) -> dict[s
     senses: dict[str, set[str]] = {}
     for line in lines:
         m = _CEDICT_LINE_RE.match(line)
-        if not m or m.group(2) not in vocabulary:
+        if not m or m["word"] not in vocabulary:
             continue
-        for gloss in re.split("[/;]", m.group(3)):
+        for gloss in re.split("[/;]", m["glosses"]):
             gloss = _GLOSS_LEAD_RE.sub("", _GLOSS_NOTE_RE.sub("", gloss).strip().lower())
             if (gloss and len(gloss.split()) <= MAX_GLOSS_WORDS and not gloss.startswith("cl:")  # measure words
                     and "variant of" not in gloss and "surname" not in gloss):
-                senses.setdefault(gloss, set()).add(m.group(2))
+                senses.setdefault(gloss, set()).add(m["word"])
     return senses
 
 
@@ -100,9 +99,9 @@ def proper_nouns() -> frozenset[str]:
     common: set[str] = set()
     with path.open(encoding="utf-8") as lines:
         for line in lines:
-            m = _CEDICT_PINYIN_RE.match(line)
+            m = _CEDICT_LINE_RE.match(line)
             if m:
-                (proper if m.group(2)[:1].isupper() else common).add(m.group(1))
+                (proper if m["pinyin"][:1].isupper() else common).add(m["word"])
     return frozenset(proper - common)
 
 

@@ -34,7 +34,7 @@ from ..chunking import split_sentences
 from ..glossary import proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
-from ..text import CJK_RANGES, CJK_RE
+from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE
 from .analysis import (
     DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     carries_number, tokens,
@@ -554,7 +554,6 @@ def shared_phrases(analysis: QuestionAnalysis, joined: str) -> list[str]:
 
 # Two-letter Latin words (AI, VC, PE, 5G) abbreviate things the articles may write in Chinese; a name is longer.
 MIN_LATIN_NAME_CHARS = 3
-_LATIN_RE = re.compile("[A-Za-z]")
 # A Chinese abbreviation keeps characters of the full name in order (北大 北京大学, 发改委 国家发展和改革委员会,
 # 工信部 工业和信息化部): at most this many characters of the full name between two it keeps (two in those).
 # A chance match (大厦的门口 for 厦门) only lets the judge decide as before.
@@ -565,7 +564,7 @@ def mentions(text: str, name: str) -> bool:
     """``text`` names ``name``: verbatim, or for a Chinese name in full (北京大学 for 北大, 中国人民大学 for 人大)."""
     if name in text:
         return True
-    if not CJK_RE.fullmatch(name[:1]) or _LATIN_RE.search(name):
+    if not CJK_RE.fullmatch(name[:1]) or LATIN_WORD_RE.search(name):
         return False
     return re.search(f".{{0,{MAX_ABBREVIATION_GAP}}}".join(map(re.escape, name)), text) is not None
 
@@ -573,7 +572,7 @@ def mentions(text: str, name: str) -> bool:
 def is_proper_name(entity: str, question: str) -> bool:
     """A named entity that is a proper name: a Latin name (SU7, Biocytogen), a quoted term, or a word
     CC-CEDICT knows only as a proper noun (厦门, 宁德). Passages that never mention it cannot be about it."""
-    if _LATIN_RE.search(entity):
+    if LATIN_WORD_RE.search(entity):
         return len(re.sub(r"[^A-Za-z0-9]", "", entity)) >= MIN_LATIN_NAME_CHARS
     if any(f"{q}{entity}{e}" in question for q, e in ("“”", "「」", "『』", '""')):
         return True

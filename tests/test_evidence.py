@@ -4,7 +4,7 @@ import pytest
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    is_proper_name, mentions, on_subject, slot_filled, slot_near, subject_coverage,
+    SentenceEvidence, is_proper_name, mentions, on_subject, period_mismatch, slot_filled, slot_near, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -274,3 +274,46 @@ def test_a_model_file_with_one_similarity_floor_uses_it_for_both_languages():
     assert not on_subject(_subject_features(0.80), True, old)
     assert on_subject(_subject_features(0.86), True, old)
     assert on_subject(_subject_features(0.86), False, {})
+
+
+def ranked_sentences(passages, *texts_with_value):
+    """The passages' candidate sentences in the given order, each marked as carrying a new value or not."""
+    by_text = {c.text: c for c in candidate_sentences(passages)}
+    out = []
+    for text, valued in texts_with_value:
+        c = by_text[text]
+        c.features = {"slot_new": float(valued)}
+        out.append(c)
+    return out
+
+
+PERIOD_SENTENCE = "2023年1—10月份，中国社会消费品零售总额达38.5万亿元，同比增长6.9%。"
+
+
+def test_a_figure_for_another_period_does_not_answer(passages):
+    a = analyze("2023年全年的社会消费品零售总额是多少？")
+    ranked = ranked_sentences(passages, (PERIOD_SENTENCE, True))
+    assert period_mismatch(a, passages, ranked) == ("2023年全年", "2023年1—10月")
+    # the asked period itself, or a question that names none, has no mismatch
+    assert period_mismatch(analyze("2023年1—10月份社会消费品零售总额是多少？"), passages, ranked) is None
+    assert period_mismatch(analyze("社会消费品零售总额是多少？"), passages, ranked) is None
+    # only factoid questions: a why question is answered by reasons, whatever their period
+    assert period_mismatch(analyze("为什么2023年全年消费回暖？"), passages, ranked) is None
+
+
+def test_a_better_sentence_of_the_asked_period_clears_the_question():
+    doc = ("HPS在二季度通过发起夹层信贷投资基金，募资逾190亿美元；年初高盛也募集一只规模达到117亿美元的夹层债基金。"
+           "今年以来，阿波罗、贝莱德等机构纷纷发起新的私募信贷基金。")
+    ps = [passage(doc, "私募信贷")]
+    a = analyze("二季度募到190多亿美元的是哪家机构？")
+    hps = "HPS在二季度通过发起夹层信贷投资基金，募资逾190亿美元；"
+    goldman = "年初高盛也募集一只规模达到117亿美元的夹层债基金。"
+    assert period_mismatch(a, ps, ranked_sentences(ps, (goldman, True))) == ("二季度", "年初")
+    # the best sentence names 二季度 though the value pattern missed its Latin name: it may answer
+    assert period_mismatch(a, ps, ranked_sentences(ps, (hps, False), (goldman, True))) is None
+
+
+def test_a_valued_sentence_without_a_period_of_its_own_decides_nothing(passages):
+    a = analyze("2022年百奥赛图的小鼠卖到了多少个国家？")
+    ranked = ranked_sentences(passages, ("三四年后，百奥赛图的小鼠已经成功输送给全球26个国家和地区。", True))
+    assert period_mismatch(a, passages, ranked) is None

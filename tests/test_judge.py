@@ -126,3 +126,17 @@ def test_nothing_on_the_subject_is_refused_whatever_the_classifier_says():
     q = "红烧肉怎么做才好吃？"
     d = Judge(one_feature_model()).decide(q, evidence(q, {"slot_support": 1.0}, found=(), subject=False))
     assert not d.answerable and d.reason == "文章中没有找到与这个问题相关的内容"
+
+
+def test_a_figure_for_another_period_is_refused_whatever_the_classifier_says():
+    judge = Judge(one_feature_model())
+    q = "2023年全年的社会消费品零售总额是多少？"
+    ev = evidence(q, {"slot_support": 1.0})
+    assert judge.decide(q, ev).answerable
+    ev.period_mismatch = ("2023年全年", "2023年1—10月")
+    refused = judge.decide(q, ev)
+    assert not refused.answerable and refused.probability > 0.5
+    assert refused.reason == "文章说的是“2023年1—10月”的情况，没有给出“2023年全年”的"
+    # a proper name the passages never mention says more, and comes first
+    ev.missing_names = ["厦门"]
+    assert refusal_reason(ev) == "文章中没有提到“厦门”"

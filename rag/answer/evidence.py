@@ -36,7 +36,7 @@ from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE
 from .analysis import (
-    DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
+    DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, Period, QuestionAnalysis, analyze,
     carries_number, tokens,
 )
 from .model import LinearModel, default_model
@@ -103,6 +103,9 @@ class Evidence:
     found_anchors: list[str] = field(default_factory=list)  # entities/terms the passages do mention
     subject_found: bool = False
     missing_names: list[str] = field(default_factory=list)  # proper names among missing_entities
+    # (asked, stated): the question names a period (2023年全年) and the best sentences give their figures for
+    # another one (2023年1—10月) only; None otherwise
+    period_mismatch: tuple[str, str] | None = None
 
     @property
     def qtype(self) -> str:
@@ -124,6 +127,7 @@ class Evidence:
             "found_anchors": list(self.found_anchors),
             "subject_found": self.subject_found,
             "missing_names": list(self.missing_names),
+            "period_mismatch": list(self.period_mismatch) if self.period_mismatch else None,
         }
 
 
@@ -620,7 +624,43 @@ def gather_evidence(
     # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
     return Evidence(analysis, passages, ranked, features, missing, found,
                     subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),
-                    missing_names=names)
+                    missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked))
+
+
+# The best sentences that carry a value of the asked-for kind, read for their period: as many as the
+# composer leads a factoid answer with.
+PERIOD_SENTENCES = 2
+
+
+def period_mismatch(analysis: QuestionAnalysis, passages: Sequence[Passage],
+                    ranked: Sequence[SentenceEvidence]) -> tuple[str, str] | None:
+    """(asked, stated) when a factoid question names a period (2023年全年, 去年) and the best sentence with a new
+    value of the asked-for kind gives another one (2023年1—10月, 今年), the kinds of period it does not name
+    read from the sentence before it. The best sentence overall and the runner-up with a value can only clear
+    the question: one that names a period of the asked kind, and not another, may hold the figure (the value
+    pattern misses some answers: 「HPS Investment Partners在二季度…」)."""
+    if analysis.qtype not in FACTOID_TYPES or analysis.crosslingual:
+        return None
+    asked = Period.of(analysis.text)
+    if not asked:
+        return None
+    valued = [c for c in ranked if c.feature("slot_new")][:PERIOD_SENTENCES]
+    if not valued:
+        return None
+
+    def stated(c: SentenceEvidence) -> Period:
+        text = passages[c.passage].text
+        spans = split_sentences(text)
+        before = text[spans[c.index - 1][0]:spans[c.index - 1][1]] if 0 < c.index <= len(spans) else ""
+        return Period.of(c.text).within(Period.of(before))
+
+    own = Period.of(valued[0].text)
+    if not own or not asked.conflicts(stated(valued[0])):
+        return None
+    for c in [ranked[0], *valued[1:]]:
+        if c is not valued[0] and asked.comparable(stated(c)) and not asked.conflicts(stated(c)):
+            return None
+    return asked.label, own.label
 
 
 def on_subject(features: dict[str, float], crosslingual: bool, subject: dict) -> bool:

@@ -573,13 +573,15 @@ def mentions(text: str, name: str) -> bool:
     return re.search(f".{{0,{MAX_ABBREVIATION_GAP}}}".join(map(re.escape, name)), text) is not None
 
 
-def is_proper_name(entity: str, question: str) -> bool:
-    """A named entity that is a proper name: a Latin name (SU7, Biocytogen), a quoted term, or a word
-    CC-CEDICT knows only as a proper noun (厦门, 宁德). Passages that never mention it cannot be about it."""
+def is_proper_name(entity: str) -> bool:
+    """A named entity that is a proper name: a Latin name (SU7, Biocytogen) or a word CC-CEDICT knows only as a
+    proper noun (厦门, 宁德). Passages that never mention it cannot be about it.
+
+    A quoted term is not enough: Chinese quotation marks hold a reader's own paraphrase as often as a name
+    (「各部门会把“用投资带消费”的劲使在哪些地方」, answered by the passage on 「三大工程」), and no tune
+    question was kept from the model by one."""
     if LATIN_WORD_RE.search(entity):
         return len(re.sub(r"[^A-Za-z0-9]", "", entity)) >= MIN_LATIN_NAME_CHARS
-    if any(f"{q}{entity}{e}" in question for q, e in ("“”", "「」", "『』", '""')):
-        return True
     return entity in proper_nouns()
 
 
@@ -605,7 +607,7 @@ def gather_evidence(
     missing = [e for e in analysis.entities if e not in joined]
     # Only a Chinese question: an English one's quoted words are not the articles' words.
     names = [] if analysis.crosslingual else [
-        e for e in missing if is_proper_name(e, analysis.text) and not mentions(joined, e)]
+        e for e in missing if is_proper_name(e) and not mentions(joined, e)]
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     if not candidates:

@@ -2,7 +2,8 @@
 
     python bench/train_judge.py [--questions eval/questions.jsonl] [--split tune]
 
-Uses the index in RAG_INDEX_DIR (build one with `rag index`). Steps:
+Uses the committed sample index `index/` (the one `rag eval --index-dir index` scores), or the one
+given with --index-dir: features must come from the index the figures are measured on. Steps:
 
 1. retrieve the top-5 passages of every question of the split and gather the evidence;
 2. sentence ranker: logistic regression, a sentence is positive when it holds one of the
@@ -327,13 +328,16 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--cv-out", type=Path, default=ROOT / "bench" / "results" / "judge_cv.json")
     ap.add_argument("--evaluate", default="", help="also report the extractive figures on this split (e.g. tune)")
+    ap.add_argument("--index-dir", type=Path, default=ROOT / "index",
+                    help="index to train on (default: the committed sample index, as `rag eval --index-dir index`)")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "rag_judge_vectors.pkl")
     args = ap.parse_args(argv)
 
     from rag.assistant import Assistant
+    from rag.config import Settings
 
     questions, digest = load_questions(args.questions, args.split)
-    assistant = Assistant()
+    assistant = Assistant(Settings.from_env().replace(index_dir=args.index_dir))
     embedder = CachingEmbedder(assistant.embedder, args.cache)
     index = assistant.index
     from rag.retrieval import HybridRetriever
@@ -405,6 +409,7 @@ def main(argv=None) -> int:
 
     meta = {
         "trained_on": str(args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions),
+        "index": str(args.index_dir.relative_to(ROOT) if args.index_dir.is_relative_to(ROOT) else args.index_dir),
         "split": args.split, "questions_sha256": digest, "n_questions": len(items),
         "n_unanswerable": int((y == 0).sum()), "top_k": TOP_K, "embed_model": embedder.model_id,
         "max_false_refusals": MAX_FALSE_REFUSALS, "folds": FOLDS, "repeats": REPEATS, "operating_point_cv": full_report["cv"],

@@ -7,6 +7,7 @@ import pytest
 
 from rag.config import ChunkSettings
 from rag.errors import KnowledgeBaseError
+from rag.index import loader_id
 from rag.kb import AccessPolicy, Actor, KnowledgeBase
 
 from _app_server import copy_dir
@@ -141,3 +142,43 @@ def test_construction_is_cheap_and_reads_nothing(tmp_path, private):
     kb = open_kb(private.replace(index_dir=tmp_path / "none"))
     assert kb.build_status().state == "idle" and kb.modes == ["extractive"]
     assert kb.assistant()._index is None  # nothing loaded until asked
+
+
+def make_stale(settings, *, loader="000000000000", format_version=None):
+    """Mark the live snapshot as built by an older program (its manifest is not checksummed)."""
+    import json
+
+    path = live_snapshot(settings) / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    manifest["loader"] = loader
+    if format_version is not None:
+        manifest["format_version"] = format_version
+    path.write_text(json.dumps(manifest), "utf-8")
+
+
+def test_an_index_an_older_version_built_answers_and_offers_the_rebuild(private):
+    make_stale(private)
+    kb = open_kb(private)
+    health = kb.warm()
+    assert health.state == "stale" and health.can_answer and health.needs_rebuild
+    assert "旧版本" in health.message and "重建索引" in health.message and "000000000000" in health.detail
+    assert kb.articles()  # still answers from it
+
+
+def test_an_index_of_an_older_format_is_stale_too(private):
+    make_stale(private, loader=loader_id(), format_version=1)
+    assert open_kb(private).warm().state == "stale"
+
+
+@pytest.mark.slow
+def test_rebuild_refreshes_a_stale_index(private):
+    make_stale(private)
+    kb = open_kb(private)
+    try:
+        assert kb.warm().state == "stale"
+        kb.rebuild(ADMIN)
+        final = kb.wait_for_build()
+        assert final.state == "done", final.error
+        assert kb.health().ok and kb.articles()
+    finally:
+        kb.close()

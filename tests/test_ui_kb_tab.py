@@ -83,3 +83,19 @@ def test_workspace_over_one_knowledge_base(tmp_path, small_corpus_dir, small_ind
     kb = make_kb(tmp_path, small_corpus_dir, small_index_dir)
     ws = Workspace(kb)
     assert ws.get(name) is kb and not ws.multi and ws.names() == [kb.name]
+
+
+def test_an_index_an_older_version_built_is_flagged_but_still_answers(tmp_path, small_corpus_dir, small_index_dir):
+    import json
+
+    from rag.ui.chat import health_banner
+
+    kb = make_kb(tmp_path, small_corpus_dir, small_index_dir)
+    index = kb.settings.index_dir
+    manifest = index / (index / "CURRENT").read_text("utf-8").strip() / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text("utf-8")), "loader": "000000000000"}), "utf-8")
+    panel = health_html(kb)
+    assert "旧版本" in panel and "kb-danger" not in panel  # a notice, not an error: answers still work
+    banner = health_banner(Workspace(kb), kb.name)
+    assert "旧版本" in banner and "kb-danger" not in banner and 'role="status"' in banner
+    assert components(build_app(kb))["repair-btn"]["visible"] is True

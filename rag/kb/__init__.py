@@ -3,7 +3,7 @@ an administrator check inside every change, bounded background builds and self-r
 
     lib = Library(Settings.from_env(), policy=AccessPolicy.from_settings(settings, host))
     kb = lib.get()                      # the default knowledge base (seeded from the checkout)
-    kb.health()                         # Health: ok / missing / damaged / mismatch / empty
+    kb.health()                         # Health: ok / missing / damaged / mismatch / empty / stale
     kb.assistant("extractive").answer("问题")
     change = kb.upload([("a.txt", b"...")], Actor(password="..."))
     conf = kb.request_delete("a.txt", actor); kb.delete("a.txt", actor, confirm=conf.token)

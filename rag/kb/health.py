@@ -2,6 +2,9 @@
 
 ``check_health`` never raises for a missing, damaged or mismatched index: it says what is
 wrong (Chinese) and that a rebuild repairs it, so the app starts and offers the repair.
+An index built by an older version of the program (other cleaning code, an older format)
+still answers, but from text cleaned by the old rules and without what newer formats store
+(sentence vectors): it is ``stale``, and the rebuild is offered.
 """
 
 from __future__ import annotations
@@ -9,13 +12,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ..errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, RagError
+from ..index.manifest import FORMAT_VERSION, loader_id
 
-OK, MISSING, DAMAGED, MISMATCH, EMPTY = "ok", "missing", "damaged", "mismatch", "empty"
+OK, MISSING, DAMAGED, MISMATCH, EMPTY, STALE = "ok", "missing", "damaged", "mismatch", "empty", "stale"
+STALE_MESSAGE = ("索引是旧版本的程序建立的（文章清洗规则或索引格式已更新）：仍可回答，"
+                 "点击“重建索引”（或运行 rag index）按当前版本更新后，回答会更准确。")
 
 
 @dataclass(frozen=True)
 class Health:
-    """``state``: ok | missing | damaged | mismatch | empty; ``message``: Chinese, for the UI."""
+    """``state``: ok | missing | damaged | mismatch | empty | stale; ``message``: Chinese, for the UI."""
 
     state: str
     message: str
@@ -27,11 +33,11 @@ class Health:
 
     @property
     def can_answer(self) -> bool:
-        return self.state in (OK, EMPTY)
+        return self.state in (OK, EMPTY, STALE)
 
     @property
     def needs_rebuild(self) -> bool:
-        return self.state in (MISSING, DAMAGED, MISMATCH)
+        return self.state in (MISSING, DAMAGED, MISMATCH, STALE)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -67,4 +73,8 @@ def check_health(assistant) -> Health:
     n = len(getattr(index, "chunks", []) or [])
     if not n and not index.articles():
         return Health(EMPTY, "索引为空：请上传文章。")
+    manifest = getattr(index, "manifest", None)
+    if manifest is not None and (manifest.loader != loader_id() or manifest.format_version != FORMAT_VERSION):
+        return Health(STALE, STALE_MESSAGE, f"loader {manifest.loader or '?'} → {loader_id()}, "
+                                            f"format {manifest.format_version} → {FORMAT_VERSION}")
     return Health(OK, "")

@@ -84,11 +84,14 @@ def _export_update(turns: list[Turn]):
 
 
 def health_banner(ws: Workspace, name: str) -> str:
-    """A line above the chat when the knowledge base cannot answer, pointing at the repair."""
+    """A line above the chat when the knowledge base cannot answer, or answers from an index an older
+    version built, pointing at the repair."""
     h = ws.get(name).health()
-    if h.can_answer:
+    if h.can_answer and not h.needs_rebuild:
         return ""
-    return (f'<div class="kb-notice kb-danger" role="alert">{html.escape(h.message)}'
+    kind = "kb-notice" if h.can_answer else "kb-notice kb-danger"
+    role = "status" if h.can_answer else "alert"
+    return (f'<div class="{kind}" role="{role}">{html.escape(h.message)}'
             "（在“知识库”页可以重建。）</div>")
 
 

@@ -51,7 +51,7 @@ def health_html(kb: KnowledgeBase) -> str:
     if h.ok:
         return ""
     detail = f'<div class="kb-info" style="font-size:0.85em">{html.escape(h.detail)}</div>' if h.detail else ""
-    kind = " kb-danger" if h.needs_rebuild else ""
+    kind = " kb-danger" if h.needs_rebuild and not h.can_answer else ""
     return f'<div class="kb-notice{kind}" role="alert">{html.escape(h.message)}{detail}</div>'
 
 

@@ -68,16 +68,26 @@ def test_rebuild_repairs_a_damaged_index(private):
     for f in live_snapshot(private).iterdir():
         if f.suffix in (".npy", ".index", ".jsonl"):
             f.write_bytes(b"garbage")
-    kb = open_kb(private)
+    kb = rebuilt(private, "damaged")
     try:
-        assert kb.health().state == "damaged"
+        assert not kb.assistant().answer("崂山区的“1134”模式指的是什么？").refused
+    finally:
+        kb.close()
+
+
+def rebuilt(settings, state: str) -> KnowledgeBase:
+    """The knowledge base over ``settings``, found in ``state``, after a rebuild that leaves it healthy."""
+    kb = open_kb(settings)
+    try:
+        assert kb.health().state == state
         kb.rebuild(ADMIN)
         final = kb.wait_for_build()
         assert final.state == "done", final.error
         assert kb.health().ok and kb.articles()
-        assert not kb.assistant().answer("崂山区的“1134”模式指的是什么？").refused
-    finally:
+    except BaseException:
         kb.close()
+        raise
+    return kb
 
 
 @pytest.mark.slow
@@ -173,12 +183,4 @@ def test_an_index_of_an_older_format_is_stale_too(private):
 @pytest.mark.slow
 def test_rebuild_refreshes_a_stale_index(private):
     make_stale(private)
-    kb = open_kb(private)
-    try:
-        assert kb.warm().state == "stale"
-        kb.rebuild(ADMIN)
-        final = kb.wait_for_build()
-        assert final.state == "done", final.error
-        assert kb.health().ok and kb.articles()
-    finally:
-        kb.close()
+    rebuilt(private, "stale").close()

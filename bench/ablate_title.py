@@ -14,7 +14,6 @@ import argparse
 import json
 from pathlib import Path
 
-import rag.index
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.evaluation import evaluate, load_questions, select_split

@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import RESULTS, ROOT  # noqa: E402
 from rag.chunking import chunk_document  # noqa: E402

@@ -242,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     except (RagError, ValueError) as exc:
         print(f"错误：{_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader of our output went away (`rag ask … | head -3`): nothing is wrong, and nothing more
+        # can be written to it. Point stdout at devnull so the interpreter's final flush stays quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         print(f"错误：{_one_line(_os_error_message(exc))}", file=sys.stderr)
         return EXIT_USAGE

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Collection, Iterable
 
-from .text import CJK_RANGES, ENGLISH_STOP_WORDS
+from .text import CJK_RANGES, ENGLISH_STOP_WORDS, jieba
 
 MIN_PINYIN_KEY = 4  # shorter keys (an, li, ma) match ordinary English words and single syllables
 MAX_RUN = 3  # words of a name written apart: Dingxiang Yuan, Zhejiang University
@@ -116,13 +116,12 @@ class Glossary:
     @classmethod
     def from_texts(cls, texts: Iterable[str], dictionary: Path | None = None) -> "Glossary":
         """From the articles' texts, and the CC-CEDICT file ``dictionary`` when given (``cedict_path()``)."""
-        import jieba
         from pypinyin import lazy_pinyin
 
         counts: Counter[str] = Counter()
         pairs: dict[str, list[str]] = {}
         for text in texts:
-            counts.update(w for w in jieba.lcut(text) if _WORD_RE.match(w))
+            counts.update(w for w in jieba().lcut(text) if _WORD_RE.match(w))
             for m in _ZH_EN_RE.finditer(text):
                 pairs.setdefault(_key(m.group(2)), []).append(m.group(1)[-MAX_PAIR_CHINESE:])
             for m in _EN_ZH_RE.finditer(text):

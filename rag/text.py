@@ -6,7 +6,9 @@ all need, so that "a sentence ends here" means the same thing everywhere.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import unicodedata
 
 # CJK Unified Ideographs with Extension A (U+3400–U+4DBF) and the compatibility
@@ -97,3 +99,21 @@ def is_crosslingual(question: str) -> bool:
         return len(words) >= 2
     # An English sentence with a Chinese name in it: 「Who founded Deep Robotics (云深处科技)?」
     return len(words) >= 3 and sum(map(len, words)) > 2 * cjk
+
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def jieba():
+    """The jieba word segmenter, its dictionary loaded once per process (thread-safe) and quietly:
+    jieba prints 「Building prefix dict …」 to stderr on first use, which is no message for a person."""
+    global _jieba_ready
+    import jieba as segmenter
+
+    with _jieba_lock:
+        if not _jieba_ready:
+            segmenter.setLogLevel(logging.WARNING)
+            segmenter.initialize()
+            _jieba_ready = True
+    return segmenter

@@ -33,6 +33,22 @@ def test_ask_prints_answer_and_numbered_sources(small_index_dir, small_corpus_di
     assert "[1]" in out.stdout and "来源：" in out.stdout and SMALL_FILE in out.stdout
 
 
+def test_an_english_question_prints_no_segmenter_chatter(small_index_dir, small_corpus_dir):
+    out = run(["ask", "What is Laoshan's 1134 model?"],
+              {"RAG_INDEX_DIR": str(small_index_dir), "RAG_CORPUS_DIR": str(small_corpus_dir)})
+    assert out.returncode == 0 and "[1]" in out.stdout, out.stderr
+    assert out.stderr == ""  # jieba announces its dictionary on stderr unless told not to
+
+
+def test_a_reader_that_stops_early_is_no_error(small_index_dir, small_corpus_dir):
+    env = {**os.environ, "RAG_INDEX_DIR": str(small_index_dir), "RAG_CORPUS_DIR": str(small_corpus_dir)}
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "ask", "崂山区的“1134”模式指的是什么？"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # like `rag ask … | head -0`: the answer meets a closed pipe
+    stderr = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=900) == 0 and stderr == ""
+
+
 @pytest.mark.parametrize("question", ["", "   "])
 def test_empty_question_is_a_message_and_exit_2(question, small_index_dir):
     assert_one_line_error(run(["ask", question], {"RAG_INDEX_DIR": str(small_index_dir)}))

@@ -13,13 +13,11 @@ tagger); nothing is loaded but jieba's dictionary, once per process.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from dataclasses import asdict, dataclass
 
 from ..lexical import tokenize
-from ..text import ENGLISH_STOP_WORDS, MIN_CJK_FOR_LEXICAL, is_crosslingual  # noqa: F401  (re-exported)
+from ..text import ENGLISH_STOP_WORDS, MIN_CJK_FOR_LEXICAL, is_crosslingual, jieba  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------- patterns
 
@@ -254,22 +252,12 @@ def slot_name(question: str, qtype: str) -> str:
     return SLOT_NAMES[qtype]
 
 
-_jieba_lock = threading.Lock()
-_jieba_ready = False
-
-
 def posseg():
-    """jieba's part-of-speech tagger, initialised once per process (thread-safe)."""
-    global _jieba_ready
-    import jieba
-    import jieba.posseg
+    """jieba's part-of-speech tagger, its dictionary loaded once per process (``rag.text.jieba``)."""
+    jieba()
+    from jieba import posseg as tagger
 
-    with _jieba_lock:
-        if not _jieba_ready:
-            jieba.setLogLevel(logging.WARNING)
-            jieba.initialize()
-            _jieba_ready = True
-    return jieba.posseg
+    return tagger
 
 
 def content_text(question: str) -> str:

@@ -111,7 +111,7 @@ def load_weights(path: Path | None = None) -> E5Weights:
     for _ in range(ndir):
         (nl,) = struct.unpack_from("<H", buf, p); p += 2
         name = bytes(buf[p : p + nl]).decode()[:23]; p += nl
-        dtype = buf[p]; p += 1
+        p += 1  # the tensor's dtype byte: the name says how each tensor is stored
         n, off, nbytes = struct.unpack_from("<IQQ", buf, p); p += 20
         raw = buf[off : off + nbytes]
         if name == "emb.word":  # dequantised row by row on lookup (fp32 would be 384 MB)

@@ -216,10 +216,27 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
     if by_group:
         report["batches"] = {str(g): int((groups == g).sum()) for g in np.unique(groups)}
         report["auc"] = {"held-out batch": _auc(y, p), "stratified": _auc(y, stratified[c])}
+        report["by_batch"] = by_batch(p, answerable, groups, point["threshold"])
     print(f"[{name}] C={c} threshold={point['threshold']:.3f} ({report['cv']}): CV refuses {point['unanswerable_refused']:.3f} "
           f"of unanswerable at {point['false_refusal']:.3f} false refusals (n={len(y)}, "
           f"{int((~answerable).sum())} unanswerable)")
+    if by_group:
+        print(f"[{name}] each batch held out, at that threshold: " + "; ".join(
+            f"{g}: refuses {b['unanswerable_refused']:.2f} at {b['false_refusal']:.3f}" for g, b in report["by_batch"].items()))
     return classifier, report
+
+
+def by_batch(p: np.ndarray, answerable: np.ndarray, groups: np.ndarray, threshold: float) -> dict[str, dict]:
+    """Each writing batch's figures at ``threshold`` from its held-out predictions: how much a new
+    writer's questions move them (the pooled point hides it)."""
+    out = {}
+    for g in np.unique(groups):
+        m = groups == g
+        refused = p < threshold
+        out[str(g)] = {"false_refusal": round(float(refused[m & answerable].mean()), 4),
+                       "unanswerable_refused": round(float(refused[m & ~answerable].mean()), 4),
+                       "n_answerable": int((m & answerable).sum()), "n_unanswerable": int((m & ~answerable).sum())}
+    return out
 
 
 def _auc(y: np.ndarray, p: np.ndarray) -> float:

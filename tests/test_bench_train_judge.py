@@ -1,0 +1,52 @@
+"""The judge-training script's arithmetic (bench/train_judge.py): refusal curves, the operating point
+with its false-refusal bound, each batch's figures at it, and the held-out-batch split."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+train_judge = pytest.importorskip("train_judge")
+
+
+def test_the_refusal_curve_counts_both_kinds_below_each_threshold():
+    p = np.array([0.1, 0.2, 0.8, 0.9])
+    answerable = np.array([False, True, True, True])
+    at = {pt["threshold"]: pt for pt in train_judge.refusal_curve(p, answerable)}
+    assert at[0.2] == {"threshold": 0.2, "false_refusal": 0.0, "unanswerable_refused": 1.0}
+    assert at[0.8]["false_refusal"] == round(1 / 3, 4)  # the curve keeps four decimals
+
+
+def test_the_operating_point_keeps_the_false_refusal_bound_within_the_target():
+    curve = [{"threshold": 0.3, "false_refusal": 0.0, "unanswerable_refused": 0.4},
+             {"threshold": 0.5, "false_refusal": 0.03, "unanswerable_refused": 0.6},
+             {"threshold": 0.7, "false_refusal": 0.05, "unanswerable_refused": 0.8}]
+    # 5% observed on 300 answerable questions has an upper bound above 5%: the 3% point is taken
+    assert train_judge.best_point(curve, 300)["threshold"] == 0.5
+    assert train_judge.false_refusal_bound(0.03, 300) <= train_judge.MAX_FALSE_REFUSALS
+
+
+def test_each_batch_is_reported_at_the_pooled_threshold():
+    p = np.array([0.1, 0.9, 0.9, 0.1, 0.2, 0.9])
+    answerable = np.array([False, True, True, False, True, True])
+    groups = np.array(["a", "a", "a", "b", "b", "b"])
+    out = train_judge.by_batch(p, answerable, groups, 0.5)
+    assert out["a"] == {"false_refusal": 0.0, "unanswerable_refused": 1.0, "n_answerable": 2, "n_unanswerable": 1}
+    assert out["b"]["false_refusal"] == 0.5 and out["b"]["unanswerable_refused"] == 1.0
+
+
+def test_held_out_batch_predictions_never_come_from_a_model_that_saw_the_batch():
+    pytest.importorskip("sklearn")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2))
+    y = (x[:, 0] > 0).astype(int)
+    groups = np.repeat(["a", "b", "c"], 20)
+    x_flipped = x.copy()
+    x_flipped[groups == "c", 0] *= -1  # batch c's feature means the opposite: held out, it is scored wrongly
+    p = train_judge.cross_validate_by_group(x_flipped, y, groups, 1.0)
+    c = groups == "c"
+    assert ((p[c] > 0.5) == y[c].astype(bool)).mean() < 0.5 < ((p[~c] > 0.5) == y[~c].astype(bool)).mean()

@@ -50,3 +50,11 @@ def test_held_out_batch_predictions_never_come_from_a_model_that_saw_the_batch()
     p = train_judge.cross_validate_by_group(x_flipped, y, groups, 1.0)
     c = groups == "c"
     assert ((p[c] > 0.5) == y[c].astype(bool)).mean() < 0.5 < ((p[~c] > 0.5) == y[~c].astype(bool)).mean()
+
+
+def test_the_operating_point_is_set_on_the_new_writers_batches():
+    groups = np.array(["1-2", "1-2", "3", "4", "7", "12"])
+    assert train_judge.new_writer_batches(groups).tolist() == [False, False, False, True, True, True]
+    # without numbered batches, or without new writers, every row counts
+    assert train_judge.new_writer_batches(np.array(["1-2", "3"])).all()
+    assert train_judge.new_writer_batches(np.array(["a", "b"])).all()

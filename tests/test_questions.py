@@ -23,8 +23,8 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 CORPUS = ROOT / "corpus"
 
 KEYS = {"id", "question", "answer", "evidence", "doc", "type", "split"}
-# Writing batches (eval/README.md): ids q001–q122, q123–q345, q346–q460, q461–q560, q561–q660.
-BATCHES = {"1-2", "3", "4", "5", "6", "7"}
+# Writing batches (eval/README.md): ids q001–q122, q123–q345, q346–q460, q461–q560, q561–q660, q661–q760, q761–q860.
+BATCHES = {"1-2", "3", "4", "5", "6", "7", "8"}
 OPTIONAL_KEYS = {"lang", "near_miss", "batch"}  # "lang": "en" on English rows; "near_miss": true on near-miss rows
 TYPES = {"number", "entity", "definition", "list", "why", "multi", "unanswerable"}
 SPLITS = {"tune", "test"}
@@ -34,7 +34,7 @@ MIN_NEAR_MISS = 75  # issue 8: "at least 70 near-miss"
 MIN_ENGLISH = 22  # issue 8: "at least 20 English questions"
 MIN_TUNE_UNANSWERABLE = 40  # enough refusals in `tune` to train and cross-validate the refusal classifier
 MIN_TUNE_NEAR_MISS = 30
-TUNE_SHARE = (0.35, 0.80)  # first batches dealt at 40% tune, the third at 50%, the fourth to seventh (q346–) all tune
+TUNE_SHARE = (0.35, 0.80)  # first batches dealt at 40% tune, the third at 50%, the fourth to eighth (q346–) all tune
 EVIDENCE_CHARS = (8, 40)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
@@ -151,7 +151,8 @@ def test_near_miss_and_english_counts():
     assert len(near) >= MIN_NEAR_MISS, len(near)
     assert len(english) >= MIN_ENGLISH, len(english)
     en_unanswerable = _unanswerable(english)
-    assert 1 <= len(en_unanswerable) <= len(english) // 3, "English questions are mostly answerable, a few not"
+    # batches 6 to 8 ask 6 unanswerable of every 16 English questions: up to two in five
+    assert 1 <= len(en_unanswerable) <= len(english) * 2 // 5, "English questions are mostly answerable, a few not"
     for split in SPLITS:  # English answered rate and refusal are measurable on both splits
         assert any(r["split"] == split and r["type"] != "unanswerable" for r in english), split
         assert any(r["split"] == split and r["type"] == "unanswerable" for r in english), split

@@ -11,7 +11,7 @@ import pytest
 from rag.errors import EvalOutputError, RagError
 from rag.evaluation.metrics import answer_summary, by_type_summary, gate_summary, latency_summary, retrieval_summary
 from rag.evaluation.report import EvalReport, check_output_path, write_json, write_text
-from rag.evaluation.run import QuestionResult
+from rag.evaluation.report import QuestionResult
 
 
 def _rows() -> list[QuestionResult]:

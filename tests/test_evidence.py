@@ -4,7 +4,7 @@ import pytest
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    SentenceEvidence, is_proper_name, mentions, on_subject, period_mismatch, slot_filled, slot_near, subject_coverage,
+    is_proper_name, mentions, on_subject, period_mismatch, slot_filled, slot_near, subject_coverage,
 )
 from rag.schema import Passage
 

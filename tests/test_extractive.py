@@ -3,7 +3,7 @@ import re
 import pytest
 
 from rag.answer.analysis import analyze
-from rag.answer.evidence import Evidence, SentenceEvidence, gather_evidence
+from rag.answer.evidence import Evidence, SentenceEvidence
 from rag.answer.extractive import REFUSAL_TEXT, ExtractiveGenerator, refusal, short_answer
 from rag.answer.base import Generator, final_answer
 from rag.chunking import split_sentences

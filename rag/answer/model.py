@@ -11,14 +11,17 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol, Sequence
 
 import numpy as np
 
 from ..errors import ConfigError
 
-if TYPE_CHECKING:
-    from .evidence import Evidence
+
+class FeatureSource(Protocol):
+    """What a classifier reads: named features as a vector (``Evidence`` in ``rag/answer/evidence.py``)."""
+
+    def vector(self, names: Sequence[str]) -> np.ndarray: ...
 
 MODEL_PATH = Path(__file__).with_name("judge_model.json")
 MODEL_FORMAT = 1
@@ -71,7 +74,7 @@ class Classifier:
     model: LinearModel
     threshold: float
 
-    def probability(self, evidence: "Evidence") -> float:
+    def probability(self, evidence: FeatureSource) -> float:
         return float(self.model.probability(evidence.vector(self.model.features))[0])
 
     def to_dict(self) -> dict:

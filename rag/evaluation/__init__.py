@@ -54,8 +54,8 @@ from .questions import (
     load_questions,
     select_split,
 )
-from .report import EvalReport, check_output_path, write_json, write_text
-from .run import QuestionResult, add_llm_gate, evaluate, measure_llm_gate, score_question
+from .report import EvalReport, QuestionResult, check_output_path, write_json, write_text
+from .run import add_llm_gate, evaluate, measure_llm_gate, score_question
 
 __all__ = [
     "CITATION_SUPPORT_THRESHOLD", "COMPARE_COLUMNS", "DEFAULT_QUESTIONS", "DEFAULT_RESULTS_DIR",

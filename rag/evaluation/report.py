@@ -1,4 +1,4 @@
-"""The report of a run: ``EvalReport`` (figures, per-type table, failures) as Markdown or JSON.
+"""The report of a run: ``QuestionResult`` rows and ``EvalReport`` (figures, per-type table, failures) as Markdown or JSON.
 
 ``EvalReport.to_dict()`` is nested (``{"retrieval": {"recall@1": ...}}``) and also
 carries every leaf under its flat dotted name (``"retrieval.recall@1"``), so both
@@ -13,19 +13,64 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import EvalOutputError
 from .metrics import squash
 
-if TYPE_CHECKING:
-    from .run import QuestionResult
-
 FAILURE_CELL_CHARS = 60  # question text shown in the failure table
 ANSWER_CELL_CHARS = 80
 FLAT_SECTIONS = ("retrieval", "answer", "gate", "latency_ms")
+
+
+@dataclass
+class QuestionResult:
+    """Everything measured for one question: the rows of the failure table."""
+
+    id: str
+    type: str
+    split: str
+    question: str
+    gold: str
+    answerable: bool
+    lang: str = "zh"
+    near_miss: bool = False
+    rank: int | None = None  # first hit within MRR_DEPTH
+    all_rank: int | None = None  # all evidence covered
+    top_source: str = ""
+    answer: str = ""
+    refused: bool = False
+    evidence_hit: bool = False
+    evidence_hit_relaxed: bool = False
+    f1: float = 0.0
+    citations_valid: int = 0
+    citations_total: int = 0
+    answer_chars: int = 0
+    embed_ms: float | None = None
+    search_ms: float | None = None
+    retrieve_ms: float = 0.0
+    answer_ms: float | None = None
+    llm_gate: str = ""  # Answer.gate in LLM mode: "" not measured, "pass", "refuse"
+
+    def failures(self, top_k: int) -> list[str]:
+        """Why this question counts as a failure (empty when it does not)."""
+        why = []
+        if self.answerable:
+            if self.rank is None or self.rank > top_k:
+                why.append(f"evidence not in top {top_k}")
+            if self.refused:
+                why.append("wrongly refused")
+            elif not self.evidence_hit_relaxed:
+                why.append("answer lacks evidence")
+            if self.llm_gate == "refuse":
+                why.append("LLM mode: refused before the model")
+        elif not self.refused:
+            why.append("answered an unanswerable question")
+        return why
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -37,7 +82,7 @@ class EvalReport:
     answer: dict
     latency_ms: dict
     by_type: dict
-    rows: list["QuestionResult"] = field(default_factory=list)
+    rows: list[QuestionResult] = field(default_factory=list)
     gate: dict = field(default_factory=dict)  # LLM-mode gate figures; {} when not measured
 
     def to_dict(self) -> dict:
@@ -64,7 +109,7 @@ class EvalReport:
         section, _, key = dotted.partition(".")
         return getattr(self, section)[key]
 
-    def failures(self) -> list[tuple["QuestionResult", list[str]]]:
+    def failures(self) -> list[tuple[QuestionResult, list[str]]]:
         k = self.config["top_k"]
         return [(r, r.failures(k)) for r in self.rows if r.failures(k)]
 

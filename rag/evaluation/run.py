@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from .metrics import (
@@ -33,7 +32,7 @@ from .metrics import (
     support_function,
 )
 from .questions import Question, coerce_questions, select_split
-from .report import EvalReport
+from .report import EvalReport, QuestionResult
 from .scripted_llm import OpenAIServer, Reply
 
 if TYPE_CHECKING:
@@ -47,55 +46,6 @@ GATE_PROBE_MODEL = "rag-eval-gate-probe"
 GATE_PROBE_REPLY = "资料中没有找到这个问题的答案。"
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class QuestionResult:
-    """Everything measured for one question: the rows of the failure table."""
-
-    id: str
-    type: str
-    split: str
-    question: str
-    gold: str
-    answerable: bool
-    lang: str = "zh"
-    near_miss: bool = False
-    rank: int | None = None  # first hit within MRR_DEPTH
-    all_rank: int | None = None  # all evidence covered
-    top_source: str = ""
-    answer: str = ""
-    refused: bool = False
-    evidence_hit: bool = False
-    evidence_hit_relaxed: bool = False
-    f1: float = 0.0
-    citations_valid: int = 0
-    citations_total: int = 0
-    answer_chars: int = 0
-    embed_ms: float | None = None
-    search_ms: float | None = None
-    retrieve_ms: float = 0.0
-    answer_ms: float | None = None
-    llm_gate: str = ""  # Answer.gate in LLM mode: "" not measured, "pass", "refuse"
-
-    def failures(self, top_k: int) -> list[str]:
-        """Why this question counts as a failure (empty when it does not)."""
-        why = []
-        if self.answerable:
-            if self.rank is None or self.rank > top_k:
-                why.append(f"evidence not in top {top_k}")
-            if self.refused:
-                why.append("wrongly refused")
-            elif not self.evidence_hit_relaxed:
-                why.append("answer lacks evidence")
-            if self.llm_gate == "refuse":
-                why.append("LLM mode: refused before the model")
-        elif not self.refused:
-            why.append("answered an unanswerable question")
-        return why
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def score_question(q: Question, passage_texts: Sequence[str], answer, supports=None) -> QuestionResult:

@@ -238,7 +238,7 @@ def citation_validity(answer_text: str, passage_texts: Sequence[str], supports=N
 
 
 # ---------------------------------------------------------------- summaries of a run's rows
-# ``rows`` are ``run.QuestionResult`` values (anything with the same attributes).
+# ``rows`` are ``report.QuestionResult`` values (anything with the same attributes).
 
 
 def mean(values: Sequence[float]) -> float:

@@ -18,7 +18,9 @@ question-level features the answerability judge reads are computed from them.
 ``Evidence.subject_found`` says whether retrieval found anything on the question's
 subject at all: the LLM-mode gate refuses before calling the model only when it is False.
 It is False when the passages are too far from the question (``on_subject``) or never
-mention one of its proper names (``is_proper_name``: 厦门, SU7).
+mention one of its proper names (``is_proper_name``: 厦门, SU7). ``Evidence.period_mismatch``
+says when a factoid question names a period the best valued sentence does not give its
+figure for (2023年全年 asked, 2023年1—10月 given: ``period_mismatch``).
 """
 
 from __future__ import annotations
@@ -629,8 +631,8 @@ def gather_evidence(
                     missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked))
 
 
-# The best sentences that carry a value of the asked-for kind, read for their period: as many as the
-# composer leads a factoid answer with.
+# Sentences with a value of the asked-for kind read for their period: the best one, which must give
+# another period for a mismatch, and the runner-up, which can clear the question.
 PERIOD_SENTENCES = 2
 
 

@@ -8,7 +8,8 @@ question set by ``bench/train_judge.py`` and stored with its threshold in
 ``judge_model.json`` next to this file. Inference is numpy only: the app needs no
 scikit-learn. Two models are stored: ``full`` for Chinese questions, and ``semantic``
 (embedding features only) for questions in another language, whose words cannot be
-matched against the Chinese articles.
+matched against the Chinese articles. One rule stands beside them: a factoid question whose
+figures the passages give for another period only (``Evidence.period_mismatch``) is refused.
 
 A refusal's reason is plain Chinese for a person (「文章提到了“X”，但没有给出具体数字」),
 never scores or token lists.

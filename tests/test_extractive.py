@@ -149,3 +149,17 @@ def test_short_answer_leads_only_with_a_whole_value(question, sentence, lead):
     from rag.answer.extractive import short_answer
 
     assert short_answer(_Asked(question), sentence) == lead
+
+
+def test_the_lead_is_the_number_beside_the_asked_attribute():
+    from rag.answer.extractive import lead_value
+
+    asked = _Asked("老虎环球基金给参加首期募资的LP把管理费降到了多少？")
+    assert asked.analysis.attribute and "管理费" in asked.analysis.attribute
+    sentence = "向逾300位LP募资，参与首期募资的LP可以获得1.75%管理费的优惠。"
+    # the first value of the sentence is the number of LPs; the one beside 管理费 answers
+    assert lead_value(asked, [sentence]) == "1.75%"
+    # a later sentence's value beside the attribute beats an earlier sentence's first value
+    assert lead_value(asked, ["共有逾300位LP参与。", sentence]) == "1.75%"
+    # no value beside the attribute: the first value still leads, as before
+    assert lead_value(asked, ["共有逾300位LP参与。"]) == "逾300位"

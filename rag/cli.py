@@ -97,6 +97,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 print("    " + p.text.replace("\n", "\n    "))
     for w in final.warnings:
         print(f"注意：{w}", file=sys.stderr)
+    from .kb.health import STALE, check_health
+
+    health = check_health(assistant)  # the index is loaded already: this reads its manifest
+    if health.state == STALE:
+        print("注意：索引是旧版本的程序建立的：运行 rag index 按当前版本更新后，回答会更准确。", file=sys.stderr)
     return 0
 
 

@@ -136,7 +136,7 @@ def test_status_of_a_damaged_index_says_how_to_repair(tmp_path, small_index_dir,
     assert "Traceback" not in out.stderr
 
 
-def test_status_of_an_index_an_older_version_built_offers_the_rebuild(tmp_path, small_index_dir, small_corpus_dir):
+def test_an_index_an_older_version_built_answers_and_says_how_to_update_it(tmp_path, small_index_dir, small_corpus_dir):
     import json
 
     from conftest import copy_index
@@ -144,6 +144,11 @@ def test_status_of_an_index_an_older_version_built_offers_the_rebuild(tmp_path, 
     index = copy_index(small_index_dir, tmp_path / "index")
     manifest = index / (index / "CURRENT").read_text().strip() / "manifest.json"
     manifest.write_text(json.dumps({**json.loads(manifest.read_text("utf-8")), "loader": "000000000000"}), "utf-8")
-    out = run(["kb", "status"], {"RAG_INDEX_DIR": str(index), "RAG_CORPUS_DIR": str(small_corpus_dir)})
+    env = {"RAG_INDEX_DIR": str(index), "RAG_CORPUS_DIR": str(small_corpus_dir)}
+    out = run(["kb", "status"], env)
     assert out.returncode == 0, out.stdout + out.stderr  # it still answers
     assert "旧版本" in out.stdout and "rag index --rebuild" in out.stdout and "Traceback" not in out.stderr
+    asked = run(["ask", "崂山区的“1134”模式指的是什么？"], env)
+    assert asked.returncode == 0 and "[1]" in asked.stdout, asked.stderr
+    hint = asked.stderr.strip().splitlines()
+    assert len(hint) == 1 and hint[0].startswith("注意：索引是旧版本") and "rag index" in hint[0]

@@ -420,6 +420,14 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[SentenceEvidence]:
     return out
 
 
+def sentence_before(text: str, spans: Sequence[tuple[int, int]], index: int) -> str:
+    """The sentence before sentence ``index`` of ``text`` (``spans`` from ``split_sentences``), or ''."""
+    if not 0 < index <= len(spans):
+        return ""
+    start, end = spans[index - 1]
+    return text[start:end]
+
+
 def sentence_features(
     analysis: QuestionAnalysis, passages: Sequence[Passage], candidates: list[SentenceEvidence],
     similarities: np.ndarray, idf: IdfFn | None,
@@ -443,9 +451,7 @@ def sentence_features(
         spans = spans_of[c.passage]
         own = tokens(c.text)
         context = own | title_tokens[c.passage]
-        if c.index > 0:
-            ps, pe = spans[c.index - 1]
-            context |= tokens(p.text[ps:pe])
+        context |= tokens(sentence_before(p.text, spans, c.index))
         own_cov = _coverage(weights, own)
         lo = spans[max(c.index - NEIGHBOURHOOD, 0)][0]
         hi = spans[min(c.index + NEIGHBOURHOOD, len(spans) - 1)][1]
@@ -654,9 +660,7 @@ def period_mismatch(analysis: QuestionAnalysis, passages: Sequence[Passage],
 
     def stated(c: SentenceEvidence) -> Period:
         text = passages[c.passage].text
-        spans = split_sentences(text)
-        before = text[spans[c.index - 1][0]:spans[c.index - 1][1]] if 0 < c.index <= len(spans) else ""
-        return Period.of(c.text).within(Period.of(before))
+        return Period.of(c.text).within(Period.of(sentence_before(text, split_sentences(text), c.index)))
 
     own = Period.of(valued[0].text)
     if not own or not asked.conflicts(stated(valued[0])):

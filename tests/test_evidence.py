@@ -75,22 +75,6 @@ def test_the_attribute_matches_latin_words_in_any_case():
     assert slot_near(a, "百奥赛图董事长兼CEO沈月雷表示，公司将继续投入研发。", True)
 
 
-def test_a_list_answer_enumerates_the_items_asked_for():
-    from rag.answer.evidence import SentenceEvidence, enumerates, list_items
-
-    assert list_items("梦想小镇建成了互联网村、天使村、创业集市和创业大街。") == 4
-    assert list_items("一是降低印花税，二是规范减持，三是调降融资保证金比例。") == 3
-    assert list_items("科大讯飞一口气发布了12个面向行业的专用大模型。") == 0
-    a = analyze("讯飞发布星火V3.0时一起推出的那12个行业大模型都有哪些？")
-    said = [SentenceEvidence(0, 0, 0, 1, "科大讯飞一口气发布了12个面向行业的专用大模型。")]
-    named = [SentenceEvidence(0, 0, 0, 1, "包括教育、医疗、金融、汽车、工业和文旅大模型。")]
-    assert enumerates(a, said) == 0.0
-    assert enumerates(a, named) == 0.5  # six of the twelve
-    assert enumerates(analyze("百奥赛图的营收是多少？"), said) == 1.0  # not a list question
-    one_each = [SentenceEvidence(0, i, 0, 1, f"{n}是{t}。") for i, (n, t) in enumerate(zip("一二三", "甲乙丙"))]
-    assert enumerates(analyze("证监会发布了哪三项政策？"), one_each) == 1.0  # 一是… 二是… 三是… add up
-
-
 def test_the_questions_numbers_must_be_near_the_value():
     from rag.answer.evidence import candidate_sentences, sentence_features
 

@@ -122,6 +122,20 @@ def test_evidence_judge_step_returns_a_verdict(e5_embedder):
     assert not off.answerable and not off.subject_found and off.reason
 
 
+def test_a_list_the_articles_do_not_give_in_full_is_refused_whatever_the_classifier_says():
+    from rag.answer.lists import ListShortfall
+
+    judge = Judge(one_feature_model())
+    q = "昆山高新区去开专场校招的那18所高校，具体是哪几所学校？"
+    ev = evidence(q, {"slot_support": 1.0})
+    assert judge.decide(q, ev).answerable
+    ev.list_shortfall = ListShortfall("18所高校", 18, 6)
+    refused = judge.decide(q, ev)
+    assert not refused.answerable and refused.reason == "文章提到了“18所高校”，但没有全部列出"
+    ev.list_shortfall = ListShortfall("24位院士", 24, 0)
+    assert judge.decide(q, ev).reason == "文章提到了“24位院士”，但没有一一列出"
+
+
 def test_nothing_on_the_subject_is_refused_whatever_the_classifier_says():
     q = "红烧肉怎么做才好吃？"
     d = Judge(one_feature_model()).decide(q, evidence(q, {"slot_support": 1.0}, found=(), subject=False))

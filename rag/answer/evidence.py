@@ -20,7 +20,8 @@ subject at all: the LLM-mode gate refuses before calling the model only when it 
 It is False when the passages are too far from the question (``on_subject``) or never
 mention one of its proper names (``is_proper_name``: 厦门, SU7). ``Evidence.period_mismatch``
 says when a factoid question names a period the best valued sentence does not give its
-figure for (2023年全年 asked, 2023年1—10月 given: ``period_mismatch``).
+figure for (2023年全年 asked, 2023年1—10月 given: ``period_mismatch``); ``Evidence.list_shortfall``
+when a list question's count is stated with fewer items beside it (``rag/answer/lists.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from .analysis import (
     DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, Period, QuestionAnalysis, analyze,
     carries_number, tokens,
 )
+from .lists import LIST_SENTENCES, ListShortfall, enumerates, list_shortfall
 from .model import LinearModel, default_model
 
 IdfFn = Callable[[str], float]
@@ -108,6 +110,8 @@ class Evidence:
     # (asked, stated): the question names a period (2023年全年) and the best sentences give their figures for
     # another one (2023年1—10月) only; None otherwise
     period_mismatch: tuple[str, str] | None = None
+    # a list question's count (「那18所高校」) stated with fewer items beside it (``rag/answer/lists.py``)
+    list_shortfall: ListShortfall | None = None
 
     @property
     def qtype(self) -> str:
@@ -130,6 +134,7 @@ class Evidence:
             "subject_found": self.subject_found,
             "missing_names": list(self.missing_names),
             "period_mismatch": list(self.period_mismatch) if self.period_mismatch else None,
+            "list_shortfall": self.list_shortfall.to_dict() if self.list_shortfall else None,
         }
 
 
@@ -512,34 +517,6 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
     return features
 
 
-LIST_SENTENCES = 3  # the composer answers a list question with up to three ranked sentences
-_ITEM_SEP_RE = re.compile("[、；;]")
-_ITEM_JOIN_RE = re.compile("和|及|与|以及")
-_NUMBERED_ITEM_RE = re.compile("[一二三四五六七八九十]是")
-
-
-def list_items(sentence: str) -> int:
-    """How many items the sentence enumerates: the longest run of 「A、B和C」 in one clause, or 一是…二是…."""
-    best = 0
-    for clause in re.split("[，,：:。！？]", sentence):
-        seps = len(_ITEM_SEP_RE.findall(clause))
-        if seps:
-            best = max(best, seps + 1 + bool(_ITEM_JOIN_RE.search(clause)))
-    return max(best, len(_NUMBERED_ITEM_RE.findall(sentence)))
-
-
-def enumerates(analysis: QuestionAnalysis, sentences: Sequence[SentenceEvidence]) -> float:
-    """For a list question, the share of the asked-for items (at least two) the best sentences enumerate;
-    1.0 for other questions. 「那12个行业大模型都有哪些」 answered by 「发布了12个…大模型」 enumerates none.
-    Numbered items (一是…二是…) often stand one to a sentence: they add up over the sentences."""
-    if analysis.qtype != "list" or analysis.crosslingual:
-        return 1.0
-    wanted = max(analysis.count, 2)
-    numbered = sum(len(_NUMBERED_ITEM_RE.findall(s.text)) for s in sentences)
-    found = max(max((list_items(s.text) for s in sentences), default=0), numbered)
-    return min(found / wanted, 1.0)
-
-
 MAX_PHRASE_CHARS = 12  # a longer shared phrase reads badly inside a refusal reason
 
 
@@ -634,7 +611,8 @@ def gather_evidence(
     # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
     return Evidence(analysis, passages, ranked, features, missing, found,
                     subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),
-                    missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked))
+                    missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked),
+                    list_shortfall=list_shortfall(analysis, passages, ranked, getattr(index, "documents", None)))
 
 
 # Sentences with a value of the asked-for kind read for their period: the best one, which must give

@@ -148,3 +148,13 @@ def test_a_sentence_takes_the_period_kinds_it_lacks_from_its_context():
     assert stated.years == {"2024年"} and Period.of("2023年营收多少？").conflicts(stated)
     own = Period.of("2023年1—10月份，总额达38.5万亿元").within(Period.of("扩内需贯穿2023年经济复苏的全年。"))
     assert own.parts == {"1-10月"}  # its own part of the year, not the sentence before's
+def test_a_day_asked_for_and_a_date_no_finer_than_a_month():
+    from rag.answer.analysis import asks_day, coarse_date, names_day
+
+    assert asks_day("“悟道1.0”到底是3月哪一天发布的？") and asks_day("活动具体是几号办的？")
+    assert not asks_day("悟道1.0是哪一年发布的？")
+    assert names_day("已于2022年10月11日，印发了《工作意见》") and names_day("6号开幕")
+    assert not names_day("今日，日前，日本")  # no Arabic day
+    assert coarse_date("3月下旬，我国首个超大规模人工智能模型发布") == "3月下旬"
+    assert coarse_date("2023年上半年，西城区印发了营商环境6.0政策") == "2023年上半年"
+    assert coarse_date("近日，昆山高新区举办了直播带岗活动") == ""

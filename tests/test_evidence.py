@@ -4,7 +4,7 @@ import pytest
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    is_proper_name, mentions, on_subject, period_mismatch, slot_filled, slot_near, subject_coverage,
+    day_missing, is_proper_name, mentions, on_subject, period_mismatch, slot_filled, slot_near, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -302,3 +302,19 @@ def test_a_valued_sentence_without_a_period_of_its_own_decides_nothing(passages)
     a = analyze("2022年百奥赛图的小鼠卖到了多少个国家？")
     ranked = ranked_sentences(passages, ("三四年后，百奥赛图的小鼠已经成功输送给全球26个国家和地区。", True))
     assert period_mismatch(a, passages, ranked) is None
+
+
+def test_a_day_asked_for_is_missing_when_the_best_sentences_give_a_month_at_most():
+    doc = ("3月下旬，我国首个超大规模人工智能模型“悟道1.0”发布。唐杰透露，今年6月将会有一个规模更大的模型发布。"
+           "武汉市已于2022年10月11日印发了《工作意见》。")
+    ps = [passage(doc, "悟道")]
+    month = "3月下旬，我国首个超大规模人工智能模型“悟道1.0”发布。"
+    june = "唐杰透露，今年6月将会有一个规模更大的模型发布。"
+    day = "武汉市已于2022年10月11日印发了《工作意见》。"
+    a = analyze("“悟道1.0”到底是3月哪一天发布的？")
+    assert day_missing(a, ranked_sentences(ps, (month, True), (june, True))) == "3月下旬"
+    # a day among the best sentences may be the answer: the judge decides
+    assert day_missing(a, ranked_sentences(ps, (month, True), (day, True))) is None
+    # a question that asks for the year, or in English, is not this rule's
+    assert day_missing(analyze("悟道1.0是哪一年发布的？"), ranked_sentences(ps, (month, True))) is None
+    assert day_missing(analyze("On what date was WuDao 1.0 released?"), ranked_sentences(ps, (month, True))) is None

@@ -136,6 +136,16 @@ def test_a_list_the_articles_do_not_give_in_full_is_refused_whatever_the_classif
     assert judge.decide(q, ev).reason == "文章提到了“24位院士”，但没有一一列出"
 
 
+def test_a_day_the_articles_do_not_give_is_refused_whatever_the_classifier_says():
+    judge = Judge(one_feature_model())
+    q = "“悟道1.0”到底是3月哪一天发布的？"
+    ev = evidence(q, {"slot_support": 1.0})
+    assert judge.decide(q, ev).answerable
+    ev.day_missing = "3月下旬"
+    refused = judge.decide(q, ev)
+    assert not refused.answerable and refused.reason == "文章只说到“3月下旬”，没有给出具体哪一天"
+
+
 def test_nothing_on_the_subject_is_refused_whatever_the_classifier_says():
     q = "红烧肉怎么做才好吃？"
     d = Judge(one_feature_model()).decide(q, evidence(q, {"slot_support": 1.0}, found=(), subject=False))

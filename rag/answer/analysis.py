@@ -142,6 +142,31 @@ class Period:
         return bool(self.parts and stated.parts and not self.parts & stated.parts)
 
 
+# How precisely a date question asks and a text dates: 「哪一天印发的」 asks for a day, and 「3月下旬」 or
+# 「2023年上半年」 does not give one. Only Arabic days count: 「今日」「日前」「日本」 are no dates.
+_ASKS_DAY_RE = re.compile("哪一天|哪天|哪一日|几号|几月几[日号]|具体日期", re.I)
+_DAY_RE = re.compile(r"\d{1,2}\s*[日号]")
+_COARSE_DATE_RE = re.compile(r"(?:(?:19|20)\d{2}\s*年)?(?:\d{1,2}\s*月(?:份)?)?(?:[上中下]旬|[上下]半年|年初|年底|年末|初|底|末)?")
+
+
+def asks_day(question: str) -> bool:
+    """The question asks on which day something happened (哪一天, 几号)."""
+    return bool(_ASKS_DAY_RE.search(question))
+
+
+def names_day(text: str) -> bool:
+    """The text names a day of the month (10月11日, 6号)."""
+    return bool(_DAY_RE.search(text))
+
+
+def coarse_date(text: str) -> str:
+    """The first date of ``text`` no finer than a month (「3月下旬」「2023年上半年」), or ''."""
+    for m in _COARSE_DATE_RE.finditer(text):
+        if len(m.group()) >= 2 and re.search(r"\d|[上中下]旬|半年", m.group()):
+            return m.group()
+    return ""
+
+
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
 # Measure words and units a number question can ask for ("多少数据" asks for no unit).
 _MEASURE_WORDS = set("个家项次位名种倍岁条批所类只台款亿万千百元人件座米吨户年天月周%％亩张枚辆股")

@@ -21,7 +21,8 @@ It is False when the passages are too far from the question (``on_subject``) or 
 mention one of its proper names (``is_proper_name``: 厦门, SU7). ``Evidence.period_mismatch``
 says when a factoid question names a period the best valued sentence does not give its
 figure for (2023年全年 asked, 2023年1—10月 given: ``period_mismatch``); ``Evidence.list_shortfall``
-when a list question's count is stated with fewer items beside it (``rag/answer/lists.py``).
+when a list question's count is stated with fewer items beside it (``rag/answer/lists.py``);
+``Evidence.day_missing`` when a question asks for the day and the best sentences give a month at most.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE
 from .analysis import (
-    DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, Period, QuestionAnalysis, analyze,
-    carries_number, tokens,
+    DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, Period, QuestionAnalysis, analyze, asks_day,
+    carries_number, coarse_date, names_day, tokens,
 )
 from .lists import LIST_SENTENCES, ListShortfall, enumerates, list_shortfall
 from .model import LinearModel, default_model
@@ -112,6 +113,8 @@ class Evidence:
     period_mismatch: tuple[str, str] | None = None
     # a list question's count (「那18所高校」) stated with fewer items beside it (``rag/answer/lists.py``)
     list_shortfall: ListShortfall | None = None
+    # the date the best sentences give (「3月下旬」) when the question asks for the day and none names one
+    day_missing: str | None = None
 
     @property
     def qtype(self) -> str:
@@ -135,6 +138,7 @@ class Evidence:
             "missing_names": list(self.missing_names),
             "period_mismatch": list(self.period_mismatch) if self.period_mismatch else None,
             "list_shortfall": self.list_shortfall.to_dict() if self.list_shortfall else None,
+            "day_missing": self.day_missing,
         }
 
 
@@ -612,7 +616,8 @@ def gather_evidence(
     return Evidence(analysis, passages, ranked, features, missing, found,
                     subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),
                     missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked),
-                    list_shortfall=list_shortfall(analysis, passages, ranked, getattr(index, "documents", None)))
+                    list_shortfall=list_shortfall(analysis, passages, ranked, getattr(index, "documents", None)),
+                    day_missing=day_missing(analysis, ranked))
 
 
 # Sentences with a value of the asked-for kind read for their period: the best one, which must give
@@ -647,6 +652,21 @@ def period_mismatch(analysis: QuestionAnalysis, passages: Sequence[Passage],
         if c is not valued[0] and asked.comparable(stated(c)) and not asked.conflicts(stated(c)):
             return None
     return asked.label, own.label
+
+
+DAY_SENTENCES = 3  # the sentences the composer could answer from: none of them names the asked day
+
+
+def day_missing(analysis: QuestionAnalysis, ranked: Sequence[SentenceEvidence]) -> str | None:
+    """The coarser date the best dated sentence gives (「3月下旬」「2023年上半年」) when a Chinese date question
+    asks for the day (哪一天, 几号) and none of the best sentences names a day; None otherwise (also when they
+    give no date at all: then the judge decides as before)."""
+    if analysis.qtype != "date" or analysis.crosslingual or not asks_day(analysis.text):
+        return None
+    best = ranked[:DAY_SENTENCES]
+    if any(names_day(c.text) for c in best):
+        return None
+    return next((date for c in best if (date := coarse_date(c.text))), None)
 
 
 def on_subject(features: dict[str, float], crosslingual: bool, subject: dict) -> bool:

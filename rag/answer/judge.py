@@ -10,7 +10,8 @@ scikit-learn. Two models are stored: ``full`` for Chinese questions, and ``seman
 (embedding features only) for questions in another language, whose words cannot be
 matched against the Chinese articles. One rule stands beside them: a factoid question whose
 figures the passages give for another period only (``Evidence.period_mismatch``) is refused, and so is a
-list question whose count the passages state with fewer items beside it (``Evidence.list_shortfall``).
+list question whose count the passages state with fewer items beside it (``Evidence.list_shortfall``), and a
+question asking for the day that the passages date to a month at most (``Evidence.day_missing``).
 
 A refusal's reason is plain Chinese for a person (「文章提到了“X”，但没有给出具体数字」),
 never scores or token lists.
@@ -64,6 +65,8 @@ def refusal_reason(evidence: Evidence) -> str:
     if evidence.period_mismatch and not evidence.missing_names:
         asked, stated = evidence.period_mismatch
         return f"文章说的是{_quote(stated)}的情况，没有给出{_quote(asked)}的"
+    if evidence.day_missing and not missing:
+        return f"文章只说到{_quote(evidence.day_missing)}，没有给出具体哪一天"
     if evidence.list_shortfall and not missing:
         short = evidence.list_shortfall
         return f"文章提到了{_quote(short.asked)}，但没有{'全部' if short.found else '一一'}列出"
@@ -112,8 +115,10 @@ class Judge:
         # A list question's count stated with fewer items beside it (「…等地的18所高校」 for 「那18所高校是哪几所」):
         # a rule for the same reason. On tune it refuses 13 more of the 298 unanswerable questions and none of
         # the 11 answerable list questions that name a count.
+        # A day asked for, a month at most given (「3月下旬」 for 「3月哪一天」): on tune 1 more refused, and none of
+        # the answerable date questions.
         if (p < classifier.threshold or not evidence.subject_found or evidence.period_mismatch
-                or evidence.list_shortfall):
+                or evidence.list_shortfall or evidence.day_missing):
             return Decision(False, refusal_reason(evidence), p)
         return Decision(True, "", p)
 

@@ -163,3 +163,18 @@ def test_the_lead_is_the_number_beside_the_asked_attribute():
     assert lead_value(asked, ["共有逾300位LP参与。", sentence]) == "1.75%"
     # no value beside the attribute: the first value still leads, as before
     assert lead_value(asked, ["共有逾300位LP参与。"]) == "逾300位"
+
+
+QUOTE_DOC = ("崂山区已与多家头部企业签订战略合作协议。“崂山区具备优异的投资环境和产业发展生态，提振了我们的发展信心。”"
+             "日前，东华软件高级副总裁董玉锁介绍说。崂山区强化智慧城市顶层设计。")
+
+
+def test_a_sentence_that_only_says_who_spoke_brings_the_quote_before_it():
+    p = [passage(QUOTE_DOC)]
+    ev = evidence_ranking("东华软件的高管为什么说在崂山发展心里有底？", p, ["董玉锁介绍说"])
+    a = ExtractiveGenerator().compose(ev.analysis.text, p, ev)
+    assert a.text.index("提振了我们的发展信心") < a.text.index("董玉锁介绍说")  # in reading order
+    cited_sentences_are_verbatim(a)
+    # a sentence that says something itself keeps its neighbours out
+    ev = evidence_ranking("崂山区强化了什么？", p, ["强化智慧城市"])
+    assert "发展信心" not in ExtractiveGenerator().compose(ev.analysis.text, p, ev).text

@@ -41,6 +41,9 @@ _LIST_COUNT_RE = re.compile(rf"({_COUNT})(?:个|大|项|种|类|条|点)?(?:方�
 _NUMBERED_START_RE = re.compile(r"一是|第一|首先|[（(][一1][)）]")
 _CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"两": 2}
 _CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且|也)")
+# 「“……。”日前，…董事长董玉锁介绍说。」: a sentence that only says who spoke; what they said is the quote before it.
+_ATTRIBUTION_RE = re.compile(r"^[^“”「」]{2,80}(?:说|表示|介绍|指出|透露|坦言|强调|称|告诉记者)道?[。！]$")
+_QUOTE_END_RE = re.compile(r"[。！？…]?[”」]$")
 _CLAUSE_BREAKS = "，。；：,;！？"
 _SHORT_NUMBER_RE = re.compile(
     r"(?:约|近|超过|逾)?\d+(?:\.\d+)?(?:[万亿千百]+)?"
@@ -196,6 +199,7 @@ class ExtractiveGenerator:
             chosen.append(s)
         if kind == "definition":
             chosen = self._continuation(evidence, chosen, best)
+        chosen = self._quotes(evidence, chosen)
         chosen.sort(key=lambda s: (evidence.passages[s.passage].doc_id, evidence.passages[s.passage].start + s.start))
         if kind == "definition":  # the defining sentence leads; what follows keeps its order
             chosen.remove(best)
@@ -247,6 +251,18 @@ class ExtractiveGenerator:
         if best not in items and best.passage == lead.passage and not any(c.index == best.index for c in items):
             items.append(best)
         return items
+
+    def _quotes(self, evidence: Evidence, chosen: list[SentenceEvidence]) -> list[SentenceEvidence]:
+        """A chosen sentence that only says who spoke (「…董玉锁介绍说。」) brings the quote before it."""
+        out = list(chosen)
+        for s in chosen:
+            if not _ATTRIBUTION_RE.search(s.text):
+                continue
+            quote = self._sentence_at(evidence, s.passage, s.index - 1)
+            if quote is not None and _QUOTE_END_RE.search(quote.text) and not any(
+                    c.passage == quote.passage and c.index == quote.index for c in out):
+                out.append(quote)
+        return out
 
     def _continuation(self, evidence: Evidence, chosen: list[SentenceEvidence],
                       best: SentenceEvidence) -> list[SentenceEvidence]:

@@ -35,7 +35,7 @@ MIN_ENGLISH = 22  # issue 8: "at least 20 English questions"
 MIN_TUNE_UNANSWERABLE = 40  # enough refusals in `tune` to train and cross-validate the refusal classifier
 MIN_TUNE_NEAR_MISS = 30
 TUNE_SHARE = (0.35, 0.85)  # first batches dealt at 40% tune, the third at 50%, the fourth to tenth (q346–) all tune;
-# the test split stays frozen at 184 while tune grows (875 of 1059 after batch 10)
+# the test split stays frozen at 184 while tune grows (874 of 1058 after batch 10)
 EVIDENCE_CHARS = (8, 40)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")

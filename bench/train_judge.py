@@ -97,7 +97,7 @@ class CachingEmbedder:
 
     def save(self) -> None:
         if self.dirty:
-            tmp = self.path.with_suffix(".tmp")
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")  # two runs at once must not share it
             with tmp.open("wb") as f:
                 pickle.dump(self.store, f)
             os.replace(tmp, self.path)
@@ -241,13 +241,16 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
     return classifier, report
 
 
+def batch_number(label: str) -> int:
+    """The number a batch label ends with ("1-2" → 2, "10" → 10); FIRST_NEW_WRITER_BATCH when it has none."""
+    tail = str(label).split("-")[-1]
+    return int(tail) if tail.isdigit() else FIRST_NEW_WRITER_BATCH
+
+
 def new_writer_batches(groups: np.ndarray) -> np.ndarray:
     """Rows from batch FIRST_NEW_WRITER_BATCH onward (labels "1-2", "3", "4", …: the last number counts);
     all rows when there are none, or when the labels are not numbered."""
-    def number(label: str) -> int:
-        tail = str(label).split("-")[-1]
-        return int(tail) if tail.isdigit() else FIRST_NEW_WRITER_BATCH
-    mask = np.array([number(g) >= FIRST_NEW_WRITER_BATCH for g in groups])
+    mask = np.array([batch_number(g) >= FIRST_NEW_WRITER_BATCH for g in groups])
     return mask if mask.any() else np.ones(len(groups), dtype=bool)
 
 
@@ -255,7 +258,7 @@ def by_batch(p: np.ndarray, answerable: np.ndarray, groups: np.ndarray, threshol
     """Each writing batch's figures at ``threshold`` from its held-out predictions: how much a new
     writer's questions move them (the pooled point hides it)."""
     out = {}
-    for g in np.unique(groups):
+    for g in sorted(np.unique(groups), key=lambda label: (batch_number(label), str(label))):  # 9 before 10
         m = groups == g
         refused = p < threshold
         out[str(g)] = {"false_refusal": round(float(refused[m & answerable].mean()), 4),

@@ -111,6 +111,9 @@ def test_a_named_kind_of_institution_is_the_value_class():
     ("8月27日傍晚证监会连续发布了哪三项重磅政策？", 3),
     ("数字化时代的职业有哪些特征？", 0),
     ("百奥赛图2022年营业收入是多少？", 0),  # not a list question: no count
+    ("南京高新区第二批获批重组的那10家国家重点实验室分别是哪几家？", 10),  # 第二批 is an ordinal
+    ("全球前二十大药企里，正在跟百奥赛图谈抗体合作的具体是哪几家？", 0),  # 二十大 is twenty, named no items
+    ("苏州那2支聚焦主导产业的创新集群基金分别是哪两支？", 2),  # 支 counts funds
 ])
 def test_a_list_question_names_how_many_items_it_wants(question, count):
     assert analyze(question).count == count

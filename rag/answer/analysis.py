@@ -381,7 +381,9 @@ def value_class(question: str) -> str:
 
 
 _CN_SMALL = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_COUNT_RE = re.compile(r"(\d+|[两二三四五六七八九十])\s*(?:个|家|位|项|大|款|类|种|条|所|座|名|只|批|方面|板块|工程)")
+# Not an ordinal (第二批) nor the end of a longer numeral (二十大).
+_COUNT_RE = re.compile(r"(?<![第\d.两二三四五六七八九十百])(\d+|[两二三四五六七八九十])\s*"
+                       r"(?:个|家|位|项|大|款|类|种|条|所|座|名|只|支|批|方面|板块|工程)")
 
 
 def asked_count(question: str) -> int:

@@ -313,6 +313,8 @@ def test_a_day_asked_for_is_missing_when_the_best_sentences_give_a_month_at_most
     day = "武汉市已于2022年10月11日印发了《工作意见》。"
     a = analyze("“悟道1.0”到底是3月哪一天发布的？")
     assert day_missing(a, ranked_sentences(ps, (month, True), (june, True))) == "3月下旬"
+    # the date that carries the question's own month, though another sentence ranks first
+    assert day_missing(a, ranked_sentences(ps, (june, True), (month, False))) == "3月下旬"
     # a day among the best sentences may be the answer: the judge decides
     assert day_missing(a, ranked_sentences(ps, (month, True), (day, True))) is None
     # a question that asks for the year, or in English, is not this rule's

@@ -144,6 +144,8 @@ def test_a_day_the_articles_do_not_give_is_refused_whatever_the_classifier_says(
     ev.day_missing = "3月下旬"
     refused = judge.decide(q, ev)
     assert not refused.answerable and refused.reason == "文章只说到“3月下旬”，没有给出具体哪一天"
+    ev.period_mismatch = ("3月", "今年6月")  # the period rule reads 3月 as the asked period: the day says more
+    assert refusal_reason(ev) == "文章只说到“3月下旬”，没有给出具体哪一天"
 
 
 def test_nothing_on_the_subject_is_refused_whatever_the_classifier_says():

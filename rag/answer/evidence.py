@@ -666,7 +666,11 @@ def day_missing(analysis: QuestionAnalysis, ranked: Sequence[SentenceEvidence]) 
     best = ranked[:DAY_SENTENCES]
     if any(names_day(c.text) for c in best):
         return None
-    return next((date for c in best if (date := coarse_date(c.text))), None)
+    dates = [date for c in best if (date := coarse_date(c.text))]
+    # The date of the asked event carries the question's own month or year (「3月下旬」 for 「3月哪一天」);
+    # another sentence's date (「今年6月」 for the next model) would make a wrong reason.
+    own = re.findall(r"\d{1,2}\s*月|(?:19|20)\d{2}\s*年", analysis.text)
+    return next((d for d in dates if any(o in d for o in own)), dates[0] if dates else None)
 
 
 def on_subject(features: dict[str, float], crosslingual: bool, subject: dict) -> bool:

@@ -62,11 +62,12 @@ def refusal_reason(evidence: Evidence) -> str:
     if not evidence.passages or not evidence.sentences:
         return "没有检索到相关的文章内容"
     missing = evidence.missing_names or evidence.missing_entities
+    # A day asked for says more than the period rule, which reads 「3月哪一天」 as asking about March.
+    if evidence.day_missing and not evidence.missing_names:
+        return f"文章只说到{_quote(evidence.day_missing)}，没有给出具体哪一天"
     if evidence.period_mismatch and not evidence.missing_names:
         asked, stated = evidence.period_mismatch
         return f"文章说的是{_quote(stated)}的情况，没有给出{_quote(asked)}的"
-    if evidence.day_missing and not missing:
-        return f"文章只说到{_quote(evidence.day_missing)}，没有给出具体哪一天"
     if evidence.list_shortfall and not missing:
         short = evidence.list_shortfall
         return f"文章提到了{_quote(short.asked)}，但没有{'全部' if short.found else '一一'}列出"

@@ -4,7 +4,7 @@ import pytest
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    day_missing, is_proper_name, mentions, on_subject, period_mismatch, slot_filled, slot_near, subject_coverage,
+    is_proper_name, mentions, on_subject, slot_filled, slot_near, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -259,64 +259,3 @@ def test_a_model_file_with_one_similarity_floor_uses_it_for_both_languages():
     assert not on_subject(_subject_features(0.80), True, old)
     assert on_subject(_subject_features(0.86), True, old)
     assert on_subject(_subject_features(0.86), False, {})
-
-
-def ranked_sentences(passages, *texts_with_value):
-    """The passages' candidate sentences in the given order, each marked as carrying a new value or not."""
-    by_text = {c.text: c for c in candidate_sentences(passages)}
-    out = []
-    for text, valued in texts_with_value:
-        c = by_text[text]
-        c.features = {"slot_new": float(valued)}
-        out.append(c)
-    return out
-
-
-PERIOD_SENTENCE = "2023年1—10月份，中国社会消费品零售总额达38.5万亿元，同比增长6.9%。"
-
-
-def test_a_figure_for_another_period_does_not_answer(passages):
-    a = analyze("2023年全年的社会消费品零售总额是多少？")
-    ranked = ranked_sentences(passages, (PERIOD_SENTENCE, True))
-    assert period_mismatch(a, passages, ranked) == ("2023年全年", "2023年1—10月")
-    # the asked period itself, or a question that names none, has no mismatch
-    assert period_mismatch(analyze("2023年1—10月份社会消费品零售总额是多少？"), passages, ranked) is None
-    assert period_mismatch(analyze("社会消费品零售总额是多少？"), passages, ranked) is None
-    # only factoid questions: a why question is answered by reasons, whatever their period
-    assert period_mismatch(analyze("为什么2023年全年消费回暖？"), passages, ranked) is None
-
-
-def test_a_better_sentence_of_the_asked_period_clears_the_question():
-    doc = ("HPS在二季度通过发起夹层信贷投资基金，募资逾190亿美元；年初高盛也募集一只规模达到117亿美元的夹层债基金。"
-           "今年以来，阿波罗、贝莱德等机构纷纷发起新的私募信贷基金。")
-    ps = [passage(doc, "私募信贷")]
-    a = analyze("二季度募到190多亿美元的是哪家机构？")
-    hps = "HPS在二季度通过发起夹层信贷投资基金，募资逾190亿美元；"
-    goldman = "年初高盛也募集一只规模达到117亿美元的夹层债基金。"
-    assert period_mismatch(a, ps, ranked_sentences(ps, (goldman, True))) == ("二季度", "年初")
-    # the best sentence names 二季度 though the value pattern missed its Latin name: it may answer
-    assert period_mismatch(a, ps, ranked_sentences(ps, (hps, False), (goldman, True))) is None
-
-
-def test_a_valued_sentence_without_a_period_of_its_own_decides_nothing(passages):
-    a = analyze("2022年百奥赛图的小鼠卖到了多少个国家？")
-    ranked = ranked_sentences(passages, ("三四年后，百奥赛图的小鼠已经成功输送给全球26个国家和地区。", True))
-    assert period_mismatch(a, passages, ranked) is None
-
-
-def test_a_day_asked_for_is_missing_when_the_best_sentences_give_a_month_at_most():
-    doc = ("3月下旬，我国首个超大规模人工智能模型“悟道1.0”发布。唐杰透露，今年6月将会有一个规模更大的模型发布。"
-           "武汉市已于2022年10月11日印发了《工作意见》。")
-    ps = [passage(doc, "悟道")]
-    month = "3月下旬，我国首个超大规模人工智能模型“悟道1.0”发布。"
-    june = "唐杰透露，今年6月将会有一个规模更大的模型发布。"
-    day = "武汉市已于2022年10月11日印发了《工作意见》。"
-    a = analyze("“悟道1.0”到底是3月哪一天发布的？")
-    assert day_missing(a, ranked_sentences(ps, (month, True), (june, True))) == "3月下旬"
-    # the date that carries the question's own month, though another sentence ranks first
-    assert day_missing(a, ranked_sentences(ps, (june, True), (month, False))) == "3月下旬"
-    # a day among the best sentences may be the answer: the judge decides
-    assert day_missing(a, ranked_sentences(ps, (month, True), (day, True))) is None
-    # a question that asks for the year, or in English, is not this rule's
-    assert day_missing(analyze("悟道1.0是哪一年发布的？"), ranked_sentences(ps, (month, True))) is None
-    assert day_missing(analyze("On what date was WuDao 1.0 released?"), ranked_sentences(ps, (month, True))) is None

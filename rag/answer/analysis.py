@@ -83,90 +83,6 @@ LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次|第一|
 DEFINITION_RE = re.compile("即|是指|指的是|就是|称为|称作|叫做|定义|意味着|是一种|是一个|也就是|所谓|是[^，。]{2,30}的[^，。]{0,8}(技术|方法|现象|机制|模式|概念|过程|体系|平台|理念)")
 
 YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
-# The period a figure belongs to: a calendar year, a year relative to the article's date, a part of a year.
-# 「2023年全年的…是多少」 is not answered by a figure for 「2023年1—10月份」, nor 「去年的销售额」 by this year's.
-_PERIOD_YEAR_RE = re.compile(r"(?:19|20)\d{2}\s*年")
-_PERIOD_RELATIVE_RE = re.compile("今年|去年|明年|前年|上年|当年")
-_PERIOD_PART_RE = re.compile(r"全年|[上下]半年|前三季度|[一二三四1-4]季度|\d{1,2}\s*[—\-–~～至到]\s*\d{1,2}\s*月|年初|年底|年末"
-                             r"|\d{1,2}\s*月")
-_PERIOD_DASH_RE = re.compile(r"\s+|[—\-–~～至到]")
-# A year a figure is compared with (「较2022年增长10%」) is not the figure's own period.
-_PERIOD_BASE_RE = re.compile(r"(?:较|比|相比|相较|对比)于?\s*(?:19|20)\d{2}\s*年(?:同期)?")
-
-
-@dataclass(frozen=True)
-class Period:
-    """The periods a text names: calendar years (2023年), relative years (去年), parts of a year (全年, 1—10月)."""
-
-    years: frozenset[str] = frozenset()
-    relative: frozenset[str] = frozenset()
-    parts: frozenset[str] = frozenset()
-    label: str = ""  # the names in the order the text gives them (「2023年1—10月」), for a refusal reason
-
-    @classmethod
-    def of(cls, text: str) -> "Period":
-        text = _PERIOD_BASE_RE.sub(lambda m: " " * len(m.group()), text)
-        found = sorted((m.start(), m.end(), kind, m.group()) for kind, pattern in
-                       (("years", _PERIOD_YEAR_RE), ("relative", _PERIOD_RELATIVE_RE), ("parts", _PERIOD_PART_RE))
-                       for m in pattern.finditer(text))
-        groups: dict[str, set[str]] = {"years": set(), "relative": set(), "parts": set()}
-        label, end = "", -1
-        for start, stop, kind, name in found:
-            groups[kind].add(_PERIOD_DASH_RE.sub(lambda m: "-" if m.group().strip() else "", name))
-            if name not in label:  # 「2023年1—10月」 stays one phrase; 「今年…明年」 reads 「今年、明年」
-                label += ("" if start == end or not label else "、") + name
-            end = stop
-        return cls(frozenset(groups["years"]), frozenset(groups["relative"]), frozenset(groups["parts"]), label)
-
-    def __bool__(self) -> bool:
-        return bool(self.years or self.relative or self.parts)
-
-    def within(self, context: "Period") -> "Period":
-        """This text's periods, each kind it does not name taken from ``context`` (the sentence before, which
-        often says 「2023年，…」 for the sentence that gives the figure)."""
-        return Period(self.years or context.years, self.relative or context.relative, self.parts or context.parts,
-                      self.label)
-
-    def comparable(self, stated: "Period") -> bool:
-        """Both name a period of the same kind, so ``conflicts`` can tell whether they differ."""
-        return bool((self.years and stated.years) or (self.relative and stated.relative and not stated.years)
-                    or (self.parts and stated.parts))
-
-    def conflicts(self, stated: "Period") -> bool:
-        """``stated`` (a sentence's periods) names periods of a kind this one names, and none of this one's.
-        A relative year is compared only with relative years: the article's own date is unknown."""
-        if self.years and stated.years and not self.years & stated.years:
-            return True
-        if self.relative and stated.relative and not stated.years and not self.relative & stated.relative:
-            return True
-        return bool(self.parts and stated.parts and not self.parts & stated.parts)
-
-
-# How precisely a date question asks and a text dates: 「哪一天印发的」 asks for a day, and 「3月下旬」 or
-# 「2023年上半年」 does not give one. Only Arabic days count: 「今日」「日前」「日本」 are no dates.
-_ASKS_DAY_RE = re.compile("哪一天|哪天|哪一日|几号|几月几[日号]|具体日期", re.I)
-_DAY_RE = re.compile(r"\d{1,2}\s*[日号]")
-_COARSE_DATE_RE = re.compile(r"(?:(?:19|20)\d{2}\s*年)?(?:\d{1,2}\s*月(?:份)?)?(?:[上中下]旬|[上下]半年|年初|年底|年末|初|底|末)?")
-
-
-def asks_day(question: str) -> bool:
-    """The question asks on which day something happened (哪一天, 几号)."""
-    return bool(_ASKS_DAY_RE.search(question))
-
-
-def names_day(text: str) -> bool:
-    """The text names a day of the month (10月11日, 6号)."""
-    return bool(_DAY_RE.search(text))
-
-
-def coarse_date(text: str) -> str:
-    """The first date of ``text`` no finer than a month (「3月下旬」「2023年上半年」), or ''."""
-    for m in _COARSE_DATE_RE.finditer(text):
-        if len(m.group()) >= 2 and re.search(r"\d|[上中下]旬|半年", m.group()):
-            return m.group()
-    return ""
-
-
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
 # Measure words and units a number question can ask for ("多少数据" asks for no unit).
 _MEASURE_WORDS = set("个家项次位名种倍岁条批所类只台款亿万千百元人件座米吨户年天月周%％亩张枚辆股")
@@ -184,6 +100,7 @@ _FILLER_HEAD_RE = re.compile("^(?:的|是|有)+")
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 TYPES = ("date", "number", "place", "person", "why", "list", "definition", "other")
+FACTOID_TYPES = ("number", "date", "place", "person")  # the types that ask for one value
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ question-level features the answerability judge reads are computed from them.
 ``Evidence.subject_found`` says whether retrieval found anything on the question's
 subject at all: the LLM-mode gate refuses before calling the model only when it is False.
 It is False when the passages are too far from the question (``on_subject``) or never
-mention one of its proper names (``is_proper_name``: 厦门, SU7). ``Evidence.period_mismatch``
-says when a factoid question names a period the best valued sentence does not give its
-figure for (2023年全年 asked, 2023年1—10月 given: ``period_mismatch``); ``Evidence.list_shortfall``
-when a list question's count is stated with fewer items beside it (``rag/answer/lists.py``);
-``Evidence.day_missing`` when a question asks for the day and the best sentences give a month at most.
+mention one of its proper names (``is_proper_name``: 厦门, SU7). Three slot
+rules read the ranked sentences and are carried on the Evidence for the judge:
+``period_mismatch`` (2023年全年 asked, 2023年1—10月 given) and ``day_missing`` (哪一天 asked, 3月下旬
+given) from ``rag/answer/periods.py``, and ``list_shortfall`` (18所高校 stated, six places listed) from
+``rag/answer/lists.py``.
 """
 
 from __future__ import annotations
@@ -34,17 +34,18 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..chunking import split_sentences
+from ..chunking import sentence_before, split_sentences
 from ..glossary import proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE
 from .analysis import (
-    DATE_RE, DEFINITION_RE, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, Period, QuestionAnalysis, analyze, asks_day,
-    carries_number, coarse_date, names_day, tokens,
+    DATE_RE, DEFINITION_RE, FACTOID_TYPES, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
+    carries_number, tokens,
 )
 from .lists import LIST_SENTENCES, ListShortfall, enumerates, list_shortfall
 from .model import LinearModel, default_model
+from .periods import day_missing, period_mismatch
 
 IdfFn = Callable[[str], float]
 
@@ -62,7 +63,6 @@ QUESTION_FEATURES = (
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
     "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage", "enumerates",
 )
-FACTOID_TYPES = ("number", "date", "place", "person")
 SEMANTIC_FEATURES = ("best_similarity", "similarity_contrast", "slot_similarity", "dense_top")
 
 _ENDS_SENTENCE_RE = re.compile(r"[。！；!;…][”’」』）)]*$")
@@ -429,14 +429,6 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[SentenceEvidence]:
     return out
 
 
-def sentence_before(text: str, spans: Sequence[tuple[int, int]], index: int) -> str:
-    """The sentence before sentence ``index`` of ``text`` (``spans`` from ``split_sentences``), or ''."""
-    if not 0 < index <= len(spans):
-        return ""
-    start, end = spans[index - 1]
-    return text[start:end]
-
-
 def sentence_features(
     analysis: QuestionAnalysis, passages: Sequence[Passage], candidates: list[SentenceEvidence],
     similarities: np.ndarray, idf: IdfFn | None,
@@ -618,59 +610,6 @@ def gather_evidence(
                     missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked),
                     list_shortfall=list_shortfall(analysis, passages, ranked, getattr(index, "documents", None)),
                     day_missing=day_missing(analysis, ranked))
-
-
-# Sentences with a value of the asked-for kind read for their period: the best one, which must give
-# another period for a mismatch, and the runner-up, which can clear the question.
-PERIOD_SENTENCES = 2
-
-
-def period_mismatch(analysis: QuestionAnalysis, passages: Sequence[Passage],
-                    ranked: Sequence[SentenceEvidence]) -> tuple[str, str] | None:
-    """(asked, stated) when a factoid question names a period (2023年全年, 去年) and the best sentence with a new
-    value of the asked-for kind gives another one (2023年1—10月, 今年), the kinds of period it does not name
-    read from the sentence before it. The best sentence overall and the runner-up with a value can only clear
-    the question: one that names a period of the asked kind, and not another, may hold the figure (the value
-    pattern misses some answers: 「HPS Investment Partners在二季度…」)."""
-    if analysis.qtype not in FACTOID_TYPES or analysis.crosslingual:
-        return None
-    asked = Period.of(analysis.text)
-    if not asked:
-        return None
-    valued = [c for c in ranked if c.feature("slot_new")][:PERIOD_SENTENCES]
-    if not valued:
-        return None
-
-    def stated(c: SentenceEvidence) -> Period:
-        text = passages[c.passage].text
-        return Period.of(c.text).within(Period.of(sentence_before(text, split_sentences(text), c.index)))
-
-    own = Period.of(valued[0].text)
-    if not own or not asked.conflicts(stated(valued[0])):
-        return None
-    for c in [ranked[0], *valued[1:]]:
-        if c is not valued[0] and asked.comparable(stated(c)) and not asked.conflicts(stated(c)):
-            return None
-    return asked.label, own.label
-
-
-DAY_SENTENCES = 3  # the sentences the composer could answer from: none of them names the asked day
-
-
-def day_missing(analysis: QuestionAnalysis, ranked: Sequence[SentenceEvidence]) -> str | None:
-    """The coarser date the best dated sentence gives (「3月下旬」「2023年上半年」) when a Chinese date question
-    asks for the day (哪一天, 几号) and none of the best sentences names a day; None otherwise (also when they
-    give no date at all: then the judge decides as before)."""
-    if analysis.qtype != "date" or analysis.crosslingual or not asks_day(analysis.text):
-        return None
-    best = ranked[:DAY_SENTENCES]
-    if any(names_day(c.text) for c in best):
-        return None
-    dates = [date for c in best if (date := coarse_date(c.text))]
-    # The date of the asked event carries the question's own month or year (「3月下旬」 for 「3月哪一天」);
-    # another sentence's date (「今年6月」 for the next model) would make a wrong reason.
-    own = re.findall(r"\d{1,2}\s*月|(?:19|20)\d{2}\s*年", analysis.text)
-    return next((d for d in dates if any(o in d for o in own)), dates[0] if dates else None)
 
 
 def on_subject(features: dict[str, float], crosslingual: bool, subject: dict) -> bool:

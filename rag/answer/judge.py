@@ -63,7 +63,7 @@ def refusal_reason(evidence: Evidence) -> str:
         return "没有检索到相关的文章内容"
     missing = evidence.missing_names or evidence.missing_entities
     # A day asked for says more than the period rule, which reads 「3月哪一天」 as asking about March.
-    if evidence.day_missing and not evidence.missing_names:
+    if evidence.day_missing and not missing:
         return f"文章只说到{_quote(evidence.day_missing)}，没有给出具体哪一天"
     if evidence.period_mismatch and not evidence.missing_names:
         asked, stated = evidence.period_mismatch

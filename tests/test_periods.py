@@ -5,25 +5,20 @@ from rag.answer.evidence import candidate_sentences
 from rag.answer.periods import Period, asks_day, coarse_date, day_missing, names_day, period_mismatch
 from rag.schema import Passage
 
-DOC = (
-    "中央经济工作会议：形成消费和投资相互促进的良性循环\n"
-    "中央经济工作会议12月11日至12日在北京举行。"
-    "2023年1—10月份，中国社会消费品零售总额达38.5万亿元，同比增长6.9%。"
-)
-DOC2 = (
-    "百奥赛图创业征途步履不停\n"
-    "三四年后，百奥赛图的小鼠已经成功输送给全球26个国家和地区。"
-)
+# Two articles: a figure for 2023年1—10月, and a count with no period of its own.
+ARTICLES = {
+    "消费": "2023年1—10月份，中国社会消费品零售总额达38.5万亿元，同比增长6.9%。",
+    "百奥赛图": "百奥赛图是第一家规模化开发人源化小鼠的企业。三四年后，百奥赛图的小鼠已经成功输送给全球26个国家和地区。",
+}
 
 
-def passage(doc, title, source="000.txt"):
-    return Passage(text=doc, source=source, title=title, score=1.0, start=0, end=len(doc), chunk_id=source)
+def passage(doc, title):
+    return Passage(text=doc, source=f"{title}.txt", title=title, score=1.0, start=0, end=len(doc), chunk_id=title)
 
 
 @pytest.fixture
 def passages():
-    return [passage(DOC, "中央经济工作会议：形成消费和投资相互促进的良性循环"),
-            passage(DOC2, "百奥赛图创业征途步履不停", "001.txt")]
+    return [passage(text, title) for title, text in ARTICLES.items()]
 
 
 def test_a_period_names_years_relative_years_and_parts_of_a_year():

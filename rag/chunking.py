@@ -8,7 +8,6 @@ limit. Every chunk knows its exact span: ``document.text[start:end] == chunk.tex
 from __future__ import annotations
 
 import re
-from typing import Sequence
 
 from .config import ChunkSettings
 from .schema import Chunk, Document
@@ -34,14 +33,6 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if end > start:
             spans.append((start, end))
     return spans
-
-
-def sentence_before(text: str, spans: Sequence[tuple[int, int]], index: int) -> str:
-    """The sentence before sentence ``index`` of ``text`` (``spans`` from ``split_sentences``), or ''."""
-    if not 0 < index <= len(spans):
-        return ""
-    start, end = spans[index - 1]
-    return text[start:end]
 
 
 def _split_long(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:

@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import unicodedata
+from typing import Sequence
 
 # CJK Unified Ideographs with Extension A (U+3400–U+4DBF) and the compatibility
 # block (U+F900–U+FAFF); what tokenisers and coverage measures treat as Chinese.
@@ -64,6 +65,15 @@ def ends_sentence(text: str) -> bool:
     """True when ``text`` (marks ignored) ends with a sentence end, closers allowed after it."""
     body = strip_marks(text).rstrip()
     return bool(re.search(rf"[{SENTENCE_END}][{re.escape(CLOSERS)}]*$", body))
+
+
+def sentence_before(text: str, spans: Sequence[tuple[int, int]], index: int) -> str:
+    """The sentence before sentence ``index`` of ``text`` (``spans`` from ``rag.chunking.split_sentences``),
+    or ''. It lives here, not in ``chunking.py``, whose source fingerprints the index (``loader_id``)."""
+    if not 0 < index <= len(spans):
+        return ""
+    start, end = spans[index - 1]
+    return text[start:end]
 
 
 def mark_sentence(sentence: str, numbers) -> str:

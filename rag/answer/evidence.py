@@ -34,11 +34,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..chunking import sentence_before, split_sentences
+from ..chunking import split_sentences
 from ..glossary import proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
-from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE
+from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, sentence_before
 from .analysis import (
     DATE_RE, DEFINITION_RE, FACTOID_TYPES, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     carries_number, tokens,

@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-from ..chunking import sentence_before, split_sentences
+from ..chunking import split_sentences
 from ..schema import Passage
+from ..text import sentence_before
 from .analysis import FACTOID_TYPES, QuestionAnalysis
 
 

@@ -297,7 +297,8 @@ def value_class(question: str) -> str:
     return m.group(1) if m else ""
 
 
-_CN_SMALL = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# Chinese numerals a count is written with (「哪三项」, 「两大」); 双 only in names (「双轴」), see lists.py.
+CHINESE_COUNTS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # Not an ordinal (第二批) nor the end of a longer numeral (二十大).
 _COUNT_RE = re.compile(r"(?<![第\d.两二三四五六七八九十百])(\d+|[两二三四五六七八九十])\s*"
                        r"(?:个|家|位|项|大|款|类|种|条|所|座|名|只|支|批|方面|板块|工程)")
@@ -309,7 +310,7 @@ def asked_count(question: str) -> int:
     if not m:
         return 0
     n = m.group(1)
-    return int(n) if n.isdigit() else _CN_SMALL[n]
+    return int(n) if n.isdigit() else CHINESE_COUNTS[n]
 
 
 def analyze(question: str) -> QuestionAnalysis:

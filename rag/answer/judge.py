@@ -8,10 +8,11 @@ question set by ``bench/train_judge.py`` and stored with its threshold in
 ``judge_model.json`` next to this file. Inference is numpy only: the app needs no
 scikit-learn. Two models are stored: ``full`` for Chinese questions, and ``semantic``
 (embedding features only) for questions in another language, whose words cannot be
-matched against the Chinese articles. One rule stands beside them: a factoid question whose
-figures the passages give for another period only (``Evidence.period_mismatch``) is refused, and so is a
-list question whose count the passages state with fewer items beside it (``Evidence.list_shortfall``), and a
-question asking for the day that the passages date to a month at most (``Evidence.day_missing``).
+matched against the Chinese articles. Three rules stand beside them and refuse whatever the classifier
+says: a factoid question whose figures the passages give for another period only
+(``Evidence.period_mismatch``), a list question whose count the passages state with fewer items beside it
+(``Evidence.list_shortfall``), and a question asking for the day that the passages date to a month at most
+(``Evidence.day_missing``).
 
 A refusal's reason is plain Chinese for a person (「文章提到了“X”，但没有给出具体数字」),
 never scores or token lists.

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Mapping, Protocol, Sequence
 
 from ..chunking import split_sentences
-from .analysis import QuestionAnalysis
+from .analysis import CHINESE_COUNTS, QuestionAnalysis
 
 
 class RankedSentence(Protocol):
@@ -72,7 +72,6 @@ def enumerates(analysis: QuestionAnalysis, sentences: Sequence[RankedSentence]) 
 
 # ---------------------------------------------------------------- a stated count and its items
 
-_CHINESE_NUMERALS = {2: "二", 3: "三", 4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
 # Measure words that stand for one another between a question and the article: 「哪两种作用」 for
 # 「两大功能」, 「三个工程」 for 「三大工程」; 「24位院士」 for 「院士24人」.
 GENERIC_MEASURES = frozenset("个大项种类点方条块")
@@ -87,7 +86,8 @@ MAX_NOUN_CHARS = 8
 
 
 def _numerals(n: int) -> str:
-    forms = [str(n)] + ([_CHINESE_NUMERALS[n]] if n in _CHINESE_NUMERALS else []) + (["两", "双"] if n == 2 else [])
+    """The ways an article writes the count ``n``: 18; 三; 二, 两 or 双 (「双轴」) for two."""
+    forms = [str(n)] + [c for c, v in CHINESE_COUNTS.items() if v == n] + (["双"] if n == 2 else [])
     return "|".join(forms)
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer.model import MODEL_PATH, JudgeModel, LinearModel, default_model
+from rag.answer.model import MODEL_PATH, Classifier, JudgeModel, LinearModel, TreeEnsemble, default_model
 from rag.errors import ConfigError
 
 
@@ -26,6 +26,65 @@ def test_linear_model_is_a_standardised_logistic_regression():
     assert LinearModel.from_dict(m.to_dict()) == m
     with pytest.raises(ValueError):
         LinearModel(("a",), (1.0, 2.0), 0.0, (0.0,), (1.0,))
+
+
+# Two stumps over features ("a", "b"): tree 1 splits a at 0.5 (-1 left, +2 right), tree 2 splits b at 0 (+0.5 / -0.5).
+STUMPS = TreeEnsemble(("a", "b"), 0.25, (0, 3), (0, -1, -1, 1, -1, -1), (0.5, 0.0, 0.0, 0.0, 0.0, 0.0),
+                      (1, -1, -1, 4, -1, -1), (2, -1, -1, 5, -1, -1), (0.0, -1.0, 2.0, 0.0, 0.5, -0.5), 1)
+
+
+def test_a_tree_ensemble_adds_one_leaf_per_tree_to_its_baseline():
+    x = np.array([[0.5, 0.0], [0.9, 1.0], [0.0, -3.0]])  # at the threshold a row goes left
+    assert STUMPS.logits(x).tolist() == pytest.approx([0.25 - 1.0 + 0.5, 0.25 + 2.0 - 0.5, 0.25 - 1.0 + 0.5])
+    assert STUMPS.probability(x[1])[0] == pytest.approx(1 / (1 + np.exp(-1.75)))
+    assert TreeEnsemble.from_dict(json.loads(json.dumps(STUMPS.to_dict()))) == STUMPS
+
+
+def test_a_damaged_tree_ensemble_is_refused_when_built():
+    fields = STUMPS.to_dict()
+    with pytest.raises(ValueError, match="same length"):
+        TreeEnsemble.from_dict({**fields, "value": fields["value"][:-1]})
+    with pytest.raises(ValueError, match="child"):
+        TreeEnsemble.from_dict({**fields, "left": [9] + fields["left"][1:]})
+    with pytest.raises(ValueError, match="feature"):
+        TreeEnsemble.from_dict({**fields, "feature": [2] + fields["feature"][1:]})
+    with pytest.raises(ValueError, match="root"):
+        TreeEnsemble.from_dict({**fields, "roots": [0, 6]})
+
+
+class _Features:
+    def __init__(self, **values: float) -> None:
+        self.values = values
+
+    def vector(self, names):
+        return np.array([self.values[n] for n in names])
+
+
+def test_a_classifier_with_trees_averages_the_two_probabilities_and_round_trips():
+    linear = LinearModel(("a",), (1.0,), 0.0, (0.0,), (1.0,))
+    evidence = _Features(a=0.9, b=1.0)
+    alone = Classifier(linear, 0.3)
+    both = Classifier(linear, 0.3, STUMPS)
+    expected = (linear.probability(np.array([0.9]))[0] + STUMPS.probability(np.array([0.9, 1.0]))[0]) / 2
+    assert both.probability(evidence) == pytest.approx(expected)
+    assert alone.probability(evidence) == pytest.approx(linear.probability(np.array([0.9]))[0])
+    assert Classifier.from_dict(json.loads(json.dumps(both.to_dict()))) == both
+    assert "trees" not in alone.to_dict()
+    with pytest.raises(ValueError):
+        Classifier(linear, 1.5)
+
+
+def test_the_packaged_chinese_model_carries_trees_and_the_english_one_does_not():
+    model = default_model()
+    assert model.full.trees is not None and model.full.trees.features == model.full.model.features
+    assert model.semantic.trees is None
+
+
+def test_a_model_file_of_the_old_format_says_how_to_retrain(tmp_path):
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({**default_model().to_dict(), "format": 1}), "utf-8")
+    with pytest.raises(ConfigError, match="train_judge"):
+        JudgeModel.load(old)
 
 
 def test_a_missing_file_means_untrained_and_a_damaged_one_says_how_to_retrain(tmp_path):

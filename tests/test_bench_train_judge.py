@@ -58,3 +58,26 @@ def test_the_operating_point_is_set_on_the_new_writers_batches():
     # without numbered batches, or without new writers, every row counts
     assert train_judge.new_writer_batches(np.array(["1-2", "3"])).all()
     assert train_judge.new_writer_batches(np.array(["a", "b"])).all()
+
+
+def test_exported_trees_predict_exactly_what_scikit_learn_predicts():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = ((x[:, 0] > 0.2) ^ (x[:, 1] * x[:, 2] > 0.3)).astype(int)  # an interaction a linear model cannot read
+    fitted = train_judge.fit_trees(x, y)
+    ensemble = train_judge.export_trees(fitted, ("a", "b", "c"))
+    fresh = rng.normal(size=(200, 3))
+    assert ensemble.depth <= train_judge.TREE_DEPTH
+    assert np.allclose(ensemble.probability(fresh), fitted.predict_proba(fresh)[:, 1], atol=1e-9)
+    assert np.allclose(ensemble.probability(x[:5]), fitted.predict_proba(x[:5])[:, 1], atol=1e-9)
+
+
+def test_the_trees_held_out_predictions_never_come_from_a_model_that_saw_the_batch():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(120, 2))
+    groups = np.repeat(np.array(["1", "2", "3"]), 40)
+    y = (x[:, 0] > 0).astype(int)
+    y[groups == "3"] = 1 - y[groups == "3"]  # batch 3 says the opposite: a model that saw it could not get it wrong
+    p = train_judge.cross_validate_trees_by_group(x, y, groups)
+    wrong = (p[groups == "3"] > 0.5) != y[groups == "3"].astype(bool)
+    assert wrong.mean() > 0.8

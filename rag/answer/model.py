@@ -3,6 +3,11 @@
 The sentence ranker, the two answerability classifiers (Chinese questions; English ones by meaning
 only) and the subject floor, trained on the tune split by ``bench/train_judge.py``. Inference is
 numpy only. ``evidence`` ranks with the ranker; ``judge`` decides with the classifiers.
+
+A classifier is a logistic regression, optionally averaged with boosted trees over the same features
+(``TreeEnsemble``): the trees read interactions a linear model cannot (a typed value counts only next to
+the asked-about attribute), and on held-out writing batches the average separates better (AUC 0.887
+against 0.869, ``bench/results/judge_cv.json``).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ class FeatureSource(Protocol):
     def vector(self, names: Sequence[str]) -> np.ndarray: ...
 
 MODEL_PATH = Path(__file__).with_name("judge_model.json")
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 2: a classifier may carry boosted trees beside its linear model
 
 
 @dataclass(frozen=True)
@@ -68,21 +73,104 @@ UNTRAINED_RANKER = LinearModel(
 
 
 @dataclass(frozen=True)
+class TreeEnsemble:
+    """Boosted regression trees on the log-odds (scikit-learn's ``HistGradientBoostingClassifier``, exported):
+    logit = baseline + the sum of one leaf value per tree; a row goes left where ``x[feature] <= threshold``.
+
+    The nodes of all trees lie in flat arrays (``feature`` is -1 at a leaf; ``left``/``right`` index the
+    same arrays), so every tree is walked at once, ``depth`` steps in all.
+    """
+
+    features: tuple[str, ...]
+    baseline: float
+    roots: tuple[int, ...]
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+    depth: int
+
+    def __post_init__(self) -> None:
+        n = len(self.feature)
+        if not (len(self.threshold) == len(self.left) == len(self.right) == len(self.value) == n):
+            raise ValueError("TreeEnsemble: feature, threshold, left, right and value must have the same length")
+        arrays = {name: np.asarray(getattr(self, name)) for name in ("roots", "feature", "left", "right")}
+        if n and (arrays["roots"].min(initial=0) < 0 or arrays["roots"].max(initial=0) >= n):
+            raise ValueError("TreeEnsemble: a root lies outside the nodes")
+        inner = arrays["feature"] >= 0
+        if (arrays["feature"] >= len(self.features)).any():
+            raise ValueError("TreeEnsemble: a node splits on a feature the ensemble does not name")
+        for side in ("left", "right"):
+            child = arrays[side][inner]
+            if ((child < 0) | (child >= n)).any():
+                raise ValueError(f"TreeEnsemble: a {side} child lies outside the nodes")
+        if self.depth < 0:
+            raise ValueError("TreeEnsemble.depth must be ≥ 0")
+        # numpy copies for inference, made once (the dataclass is frozen, hence object.__setattr__)
+        object.__setattr__(self, "_arrays", {
+            **{k: v.astype(np.int64) for k, v in arrays.items()},
+            "threshold": np.asarray(self.threshold, dtype=np.float64),
+            "value": np.asarray(self.value, dtype=np.float64),
+        })
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        a = self._arrays  # type: ignore[attr-defined]
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        rows = np.arange(len(x))[:, None]
+        node = np.tile(a["roots"], (len(x), 1))
+        for _ in range(self.depth):
+            feature = a["feature"][node]
+            leaf = feature < 0
+            goes_left = x[rows, np.where(leaf, 0, feature)] <= a["threshold"][node]
+            node = np.where(leaf, node, np.where(goes_left, a["left"][node], a["right"][node]))
+        return self.baseline + a["value"][node].sum(axis=1)
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logits(x)))
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "baseline": self.baseline, "depth": self.depth,
+                "roots": list(self.roots), "feature": list(self.feature), "threshold": list(self.threshold),
+                "left": list(self.left), "right": list(self.right), "value": list(self.value)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TreeEnsemble":
+        ints = lambda key: tuple(int(v) for v in data[key])  # noqa: E731
+        floats = lambda key: tuple(float(v) for v in data[key])  # noqa: E731
+        return cls(tuple(data["features"]), float(data["baseline"]), ints("roots"), ints("feature"),
+                   floats("threshold"), ints("left"), ints("right"), floats("value"), int(data["depth"]))
+
+
+@dataclass(frozen=True)
 class Classifier:
-    """A linear model and the probability threshold below which the judge refuses."""
+    """A linear model, optionally averaged with boosted trees, and the probability threshold below which the
+    judge refuses."""
 
     model: LinearModel
     threshold: float
+    trees: TreeEnsemble | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold <= 1.01:  # 1.01: the refusal curve's refuse-everything point
+            raise ValueError("Classifier.threshold must lie in [0, 1.01]")
 
     def probability(self, evidence: FeatureSource) -> float:
-        return float(self.model.probability(evidence.vector(self.model.features))[0])
+        p = float(self.model.probability(evidence.vector(self.model.features))[0])
+        if self.trees is not None:
+            p = (p + float(self.trees.probability(evidence.vector(self.trees.features))[0])) / 2
+        return p
 
     def to_dict(self) -> dict:
-        return {**self.model.to_dict(), "threshold": self.threshold}
+        data = {**self.model.to_dict(), "threshold": self.threshold}
+        if self.trees is not None:
+            data["trees"] = self.trees.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Classifier":
-        return cls(LinearModel.from_dict(data), float(data["threshold"]))
+        trees = TreeEnsemble.from_dict(data["trees"]) if data.get("trees") else None
+        return cls(LinearModel.from_dict(data), float(data["threshold"]), trees)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,13 @@ from rag.answer.analysis import (
     ("抗体业务占营收的比重是多少？", "number"),
     ("研发投入占比有什么变化？", "number"),
     ("两款电芯的容量分别是多少？", "number"),  # 分别是多少 asks for numbers, not a list
+    # 几 pointing back at things already named asks nothing; the question word that does ask decides
+    ("那篇文章的几位作者里，在清华当副院长的是谁？", "person"),
+    ("这几项行动最后想搭起一个什么样的创新生态？", "other"),
+    ("这几家大行的贷款余额分别到了什么量级？", "number"),
+    ("几位作者里有几位是教授？", "number"),
+    ("这几家公司一共有多少员工？", "number"),
+    ("公司一共有几位创始人？", "number"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question) == kind

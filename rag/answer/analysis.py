@@ -48,7 +48,7 @@ _TYPE_PATTERNS = [
         "|\\bwho\\b|\\bwhose\\b|\\bwhich (company|organi[sz]ation|institution|firm|agency)\\b", re.I)),
     # A number named by a noun (比例, 金额) asks for a number only when no question word asks for a name
     # or a place: 「投资…数量最多的是哪家机构」 asks for an organisation.
-    ("number", re.compile("比例|占比|比重|百分|金额|数量|增速")),
+    ("number", re.compile("比例|占比|比重|百分|金额|数量|增速|量级")),
     ("definition", re.compile(
         "什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定|\\bwhat is\\b|\\bwhat does\\b.*\\bmean\\b",
         re.I)),
@@ -143,10 +143,22 @@ class QuestionAnalysis:
 _ATTRIBUTE_QUESTION_RE = re.compile(r"的[\u4e00-\u9fff]{1,6}(?:是什么|指什么)")
 
 
+# 几 that points back at things already named asks nothing: 「几位作者里…是谁」, 「这几项行动…什么样的生态」.
+_REFERRING_JI_RE = re.compile(r"(?:这|那|其中)几|几[个家项次位名种条批所类只台款][\u4e00-\u9fff]{0,6}?(?:里|当中|之中|中)")
+
+
+def _asks(name: str, pattern: re.Pattern, question: str) -> bool:
+    """``pattern`` asks in ``question``: for a number, some match of it is not a referring 几."""
+    if name != "number":
+        return bool(pattern.search(question))
+    referring = [m.span() for m in _REFERRING_JI_RE.finditer(question)]
+    return any(not any(a <= m.start() < b for a, b in referring) for m in pattern.finditer(question))
+
+
 def answer_type(question: str) -> str:
     """The kind of answer a question expects: date, number, place, person, why, list, definition or other."""
     for name, pattern in _TYPE_PATTERNS:
-        if pattern.search(question):
+        if _asks(name, pattern, question):
             if name == "definition" and "什么是" not in question and _ATTRIBUTE_QUESTION_RE.search(question):
                 return "other"
             return name

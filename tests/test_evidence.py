@@ -3,6 +3,7 @@ import pytest
 
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
+    shared_phrases,
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
     is_proper_name, mentions, on_subject, slot_filled, slot_near, subject_coverage,
 )
@@ -259,3 +260,12 @@ def test_a_model_file_with_one_similarity_floor_uses_it_for_both_languages():
     assert not on_subject(_subject_features(0.80), True, old)
     assert on_subject(_subject_features(0.86), True, old)
     assert on_subject(_subject_features(0.86), False, {})
+
+
+def test_shared_phrases_are_names_a_person_can_read_never_pieces_of_words():
+    joined = "第十一届储能国际峰会举办，储能系统产能20GWh。SU7上市，management团队11人。"
+    english = analyze("Where was the 11th summit held, and what did management say?")
+    assert shared_phrases(english, joined) == ["management"]  # not 「Wh」 (Where in GWh), 「at」 or 「11」
+    chinese = analyze("SU7和储能国际峰会有什么关系？")
+    assert set(shared_phrases(chinese, joined)) == {"储能国际峰会", "SU7"}
+    assert shared_phrases(analyze("What did the managers say?"), joined) == []  # 「manage」 is a piece of a word

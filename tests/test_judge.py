@@ -75,6 +75,13 @@ def test_reasons_never_show_scores_or_token_lists():
         assert not any(ch.isdigit() for ch in reason) and "[" not in reason
 
 
+def test_an_english_questions_own_words_are_not_reported_missing_from_chinese_articles():
+    q = 'How many companies has the "little giant" programme named in Laoshan?'
+    assert refusal_reason(evidence(q, {}, missing=["little giant"], found=())) == "文章中没有给出具体数字"
+    assert refusal_reason(evidence(q, {}, missing=["little giant", "崂山"], found=())) == "文章中没有提到“崂山”"
+    assert refusal_reason(evidence(q, {}, found=(), subject=False)) == "文章中没有找到与这个问题相关的内容"
+
+
 def test_no_passages_is_never_answerable():
     d = Judge(one_feature_model()).decide("问题", evidence("问题", {}, passages=[]))
     assert not d.answerable and d.probability == 0.0

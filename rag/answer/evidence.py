@@ -516,8 +516,27 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
 MAX_PHRASE_CHARS = 12  # a longer shared phrase reads badly inside a refusal reason
 
 
+_LATIN_LETTER_RE = re.compile(r"[A-Za-z]")
+
+
+def _readable_piece(piece: str, i: int, sub: str, joined: str) -> bool:
+    """``sub`` (at ``i`` in ``piece``) could name something to a person: it holds a Chinese character or a whole
+    Latin word of MIN_LATIN_NAME_CHARS or more, and cuts no Latin word in two, neither in the question nor in the
+    passages (「Wh」 of Where inside 「MWh」, 「ment」 of management, 「11」 alone name nothing)."""
+    if not CJK_RE.search(sub) and not any(len(w) >= MIN_LATIN_NAME_CHARS for w in LATIN_WORD_RE.findall(sub)):
+        return False
+    if not _LATIN_LETTER_RE.search(sub):
+        return True
+    end = i + len(sub)
+    if (i > 0 and _LATIN_LETTER_RE.match(sub[0]) and _LATIN_LETTER_RE.match(piece[i - 1])) or (
+            end < len(piece) and _LATIN_LETTER_RE.match(sub[-1]) and _LATIN_LETTER_RE.match(piece[end])):
+        return False
+    return re.search(f"(?<![A-Za-z]){re.escape(sub)}(?![A-Za-z])", joined) is not None
+
+
 def shared_phrases(analysis: QuestionAnalysis, joined: str) -> list[str]:
-    """The longest pieces of the question the passages also contain (「百奥赛图」, not 「奥赛」), longest first."""
+    """The longest pieces of the question the passages also contain (「百奥赛图」, not 「奥赛」), longest first;
+    only pieces a person could read as a name or a phrase (``_readable_piece``)."""
     pieces = [p for p in re.split(r"\s+", analysis.content) if len(p) >= 2]
     found: list[str] = []
     for piece in pieces:
@@ -526,7 +545,7 @@ def shared_phrases(analysis: QuestionAnalysis, joined: str) -> list[str]:
         for size in range(min(n, MAX_PHRASE_CHARS), 1, -1):
             for i in range(0, n - size + 1):
                 sub = piece[i:i + size]
-                if sub in joined and sub not in analysis.attribute:
+                if sub in joined and sub not in analysis.attribute and _readable_piece(piece, i, sub, joined):
                     best = sub
                     break
             if best:

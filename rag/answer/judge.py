@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..text import CJK_RE
 from .analysis import QuestionAnalysis, analyze
 from .base import Verdict
 from .evidence import SEMANTIC_FEATURES, Evidence, gather_evidence
@@ -62,7 +63,9 @@ def refusal_reason(evidence: Evidence) -> str:
     analysis = evidence.analysis
     if not evidence.passages or not evidence.sentences:
         return "没有检索到相关的文章内容"
-    missing = evidence.missing_names or evidence.missing_entities
+    # The articles are Chinese: an English question's own words (「little giant」) are missing from them by nature.
+    missing = evidence.missing_names or [e for e in evidence.missing_entities
+                                         if not analysis.crosslingual or CJK_RE.search(e)]
     # A day asked for says more than the period rule, which reads 「3月哪一天」 as asking about March.
     if evidence.day_missing and not missing:
         return f"文章只说到{_quote(evidence.day_missing)}，没有给出具体哪一天"
@@ -74,8 +77,10 @@ def refusal_reason(evidence: Evidence) -> str:
         return f"文章提到了{_quote(short.asked)}，但没有{'全部' if short.found else '一一'}列出"
     if missing:
         return f"文章中没有提到{'、'.join(_quote(e) for e in missing[:3])}"
-    if not evidence.subject_found or not evidence.found_anchors:
+    if not evidence.subject_found:
         return "文章中没有找到与这个问题相关的内容"
+    if not evidence.found_anchors:  # on the subject, but no piece of the question reads as a name (an English one)
+        return f"文章中没有给出{analysis.slot or '所问的具体内容'}"
     anchor = evidence.found_anchors[0]
     return f"文章提到了{_quote(anchor)}，但没有给出{analysis.slot or '所问的具体内容'}"
 

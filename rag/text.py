@@ -18,6 +18,9 @@ CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RE = re.compile(f"[{CJK_RANGES}]")
 # Marks that end a sentence (Chinese and ASCII; ； ends a clause that reads as one).
 SENTENCE_END = "。！？；!?;…"
+# Marks that end a clause: commas, colons, semicolons and sentence ends (Chinese and ASCII).
+CLAUSE_BREAKS = "，,：:；;。！？"
+_CLAUSE_RE = re.compile(f"[^{CLAUSE_BREAKS}]+[{CLAUSE_BREAKS}]?")
 # Closing quotes and brackets that belong to the sentence they follow.
 CLOSERS = "”’」』）)】》\"'"
 SENTENCE_END_RE = re.compile(rf"[{SENTENCE_END}]+[{re.escape(CLOSERS)}]*")
@@ -40,6 +43,18 @@ ENGLISH_STOP_WORDS = frozenset(
 )
 # A question with fewer Chinese characters than this is matched by meaning only (English).
 MIN_CJK_FOR_LEXICAL = 4  # shortest Chinese question in the set has 6 characters; 4 leaves room
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause of ``text``, the mark that ends it included."""
+    return [m.span() for m in _CLAUSE_RE.finditer(text)]
+
+
+def clause_at(text: str, pos: int) -> str:
+    """The clause of ``text`` around position ``pos``, without the marks around it."""
+    start = max(text.rfind(ch, 0, pos) for ch in CLAUSE_BREAKS) + 1
+    ends = [i for i in (text.find(ch, pos) for ch in CLAUSE_BREAKS) if i >= 0]
+    return text[start:min(ends, default=len(text))]
 
 
 def marks(numbers) -> str:

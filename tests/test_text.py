@@ -42,3 +42,13 @@ def test_marks_after_closers_and_stripping():
     assert marks_after_closers("举行。[1]") == "举行。[1]"
     assert strip_marks("举行。[1]⚠") == "举行。"
     assert marks([1, 2]) == "[1][2]" and MARK_RE.findall("a[1]b[12]") == ["1", "12"]
+
+
+def test_clauses_break_at_commas_colons_semicolons_and_sentence_ends():
+    from rag.text import clause_at, clause_spans
+
+    text = "营收12亿元，同比增长5%；净利润：3亿元。"
+    assert [text[a:b] for a, b in clause_spans(text)] == ["营收12亿元，", "同比增长5%；", "净利润：", "3亿元。"]
+    assert clause_at(text, text.index("5%")) == "同比增长5%"
+    assert clause_at(text, text.index("3亿")) == "3亿元"
+    assert clause_at("no breaks at all", 3) == "no breaks at all"

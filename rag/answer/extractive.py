@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 from ..chunking import split_sentences
 from ..schema import Answer, Passage
+from ..text import clause_at
 from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, posseg, tokens
 from .evidence import _LIST_ITEM_RE, _PERSON_RE, Evidence, SentenceEvidence, attribute_pairs, gather_evidence
 
@@ -44,7 +45,6 @@ _CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且
 # 「“……。”日前，…董事长董玉锁介绍说。」: a sentence that only says who spoke; what they said is the quote before it.
 _ATTRIBUTION_RE = re.compile(r"^[^“”「」]{2,80}(?:说|表示|介绍|指出|透露|坦言|强调|称|告诉记者)道?[。！]$")
 _QUOTE_END_RE = re.compile(r"[。！？…]?[”」]$")
-_CLAUSE_BREAKS = "，。；：,;！？"
 _SHORT_NUMBER_RE = re.compile(
     r"(?:约|近|超过|逾)?\d+(?:\.\d+)?(?:[万亿千百]+)?"
     r"(?:[%％‰]|美元|亿元|万元|元|[个家项次位名种倍岁条批所类只台款人件座米吨户天周]|万人|亿人)?"
@@ -100,7 +100,7 @@ def short_answer(evidence: Evidence, sentence: str, *, beside_attribute: bool = 
                 continue
             if analysis.unit and analysis.unit not in value:
                 continue
-            if beside_attribute and not any(p in _clause_at(s, m.start()) for p in pairs):
+            if beside_attribute and not any(p in clause_at(s, m.start()) for p in pairs):
                 continue
             return value
         return ""
@@ -121,13 +121,6 @@ def short_answer(evidence: Evidence, sentence: str, *, beside_attribute: bool = 
             if fits:
                 return w
     return words[0][0] if words else ""
-
-
-def _clause_at(text: str, pos: int) -> str:
-    """The clause of ``text`` around position ``pos`` (between commas, semicolons and sentence ends)."""
-    start = max(text.rfind(ch, 0, pos) for ch in _CLAUSE_BREAKS) + 1
-    ends = [i for i in (text.find(ch, pos) for ch in _CLAUSE_BREAKS) if i >= 0]
-    return text[start:min(ends, default=len(text))]
 
 
 def lead_value(evidence: Evidence, sentences: list[str]) -> str:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Mapping, Protocol, Sequence
 
 from ..chunking import split_sentences
+from ..text import clause_spans
 from .analysis import CHINESE_COUNTS, QuestionAnalysis
 
 
@@ -35,7 +36,6 @@ _ITEM_SEP_RE = re.compile("[、；;]")
 _ITEM_JOIN_RE = re.compile("和|及|与|以及")
 _NUMBERED_ITEM_RE = re.compile("[一二三四五六七八九十]是")
 _QUOTED_RE = re.compile("[“「][^”」]{1,40}[”」]")  # 「“优化IPO…”“规范减持”“调降…”三项政策」: quoted items, no 、
-_CLAUSE_RE = re.compile("[^，,：:；;。！？]+[，,：:；;。！？]?")
 
 
 def _clause_items(clause: str) -> int:
@@ -131,7 +131,7 @@ class ListShortfall:
 def _items_beside(sentence: str, at: int, noun: str) -> int:
     """Items listed in the clause of ``sentence`` holding position ``at``, the clauses after a colon (or 即,
     包括) there, or one clause either side whose items carry ``noun`` (「A片区、B片区、C片区」)."""
-    clauses = [(m.start(), m.end()) for m in _CLAUSE_RE.finditer(sentence)]
+    clauses = clause_spans(sentence)
     for j, (start, end) in enumerate(clauses):
         if not start <= at < end:
             continue

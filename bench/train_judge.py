@@ -115,10 +115,11 @@ class CachingEmbedder:
             self.dirty = False
 
 
-def load_questions(path: Path, split: str) -> tuple[list[dict], str]:
+def load_questions(path: Path, split: str, exclude_batches: tuple[str, ...] = ()) -> tuple[list[dict], str]:
     lines = [ln for ln in path.read_text("utf-8").splitlines() if ln.strip()]
     chosen = [json.loads(ln) for ln in lines]
-    chosen = [q for q in chosen if split == "all" or q.get("split") == split]
+    chosen = [q for q in chosen if (split == "all" or q.get("split") == split)
+              and str(q.get("batch", "")) not in exclude_batches]
     digest = hashlib.sha256("\n".join(json.dumps(q, ensure_ascii=False, sort_keys=True) for q in chosen)
                             .encode("utf-8")).hexdigest()[:16]
     return chosen, digest
@@ -449,6 +450,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     ap.add_argument("--split", default="tune")
+    ap.add_argument("--exclude-batch", action="append", default=[], metavar="BATCH",
+                    help="leave this writing batch out of training (repeatable): a batch kept fresh for scoring")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--cv-out", type=Path, default=ROOT / "bench" / "results" / "judge_cv.json")
     ap.add_argument("--evaluate", default="", help="also report the extractive figures on this split (e.g. tune)")
@@ -460,7 +463,7 @@ def main(argv=None) -> int:
     from rag.assistant import Assistant
     from rag.config import Settings
 
-    questions, digest = load_questions(args.questions, args.split)
+    questions, digest = load_questions(args.questions, args.split, tuple(args.exclude_batch))
     assistant = Assistant(Settings.from_env().replace(index_dir=args.index_dir))
     embedder = CachingEmbedder(assistant.embedder, args.cache)
     index = assistant.index
@@ -534,7 +537,7 @@ def main(argv=None) -> int:
     meta = {
         "trained_on": str(args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions),
         "index": str(args.index_dir.relative_to(ROOT) if args.index_dir.is_relative_to(ROOT) else args.index_dir),
-        "split": args.split, "questions_sha256": digest, "n_questions": len(items),
+        "split": args.split, "excluded_batches": list(args.exclude_batch), "questions_sha256": digest, "n_questions": len(items),
         "n_unanswerable": int((y == 0).sum()), "top_k": TOP_K, "embed_model": embedder.model_id,
         "max_false_refusals": MAX_FALSE_REFUSALS, "folds": FOLDS, "repeats": REPEATS, "operating_point_cv": full_report["cv"],
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

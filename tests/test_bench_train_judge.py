@@ -3,6 +3,7 @@ with its false-refusal bound, each batch's figures at it, and the held-out-batch
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -81,3 +82,24 @@ def test_the_trees_held_out_predictions_never_come_from_a_model_that_saw_the_bat
     p = train_judge.cross_validate_trees_by_group(x, y, groups)
     wrong = (p[groups == "3"] > 0.5) != y[groups == "3"].astype(bool)
     assert wrong.mean() > 0.8
+
+
+def test_a_batch_kept_fresh_is_left_out_of_training_and_of_the_hash(tmp_path):
+    rows = [{"id": f"q{i}", "split": "tune", "batch": b, "question": f"问题{i}"} for i, b in enumerate(["1", "2", "13"])]
+    rows.append({"id": "q9", "split": "test", "batch": "1", "question": "问题9"})
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    kept, digest = train_judge.load_questions(path, "tune", ("13",))
+    assert [q["id"] for q in kept] == ["q0", "q1"]
+    everything, other = train_judge.load_questions(path, "tune")
+    assert len(everything) == 3 and other != digest
+
+
+def test_the_packaged_model_was_trained_on_the_tune_split_less_its_fresh_batches():
+    from rag.answer.model import default_model
+
+    meta = default_model().meta
+    root = Path(__file__).resolve().parent.parent
+    _, digest = train_judge.load_questions(root / "eval" / "questions.jsonl", meta["split"],
+                                           tuple(meta.get("excluded_batches", ())))
+    assert digest == meta["questions_sha256"], "retrain: python bench/train_judge.py (README, Evaluation)"

@@ -87,6 +87,21 @@ def test_a_model_file_of_the_old_format_says_how_to_retrain(tmp_path):
         JudgeModel.load(old)
 
 
+@pytest.mark.parametrize("damage", [
+    lambda d: d["full"]["trees"].update(left=d["full"]["trees"]["left"][:-1]),  # arrays of different lengths
+    lambda d: d["full"]["trees"].pop("roots"),
+    lambda d: d["ranker"].update(coef="x"),
+    lambda d: d.pop("ranker"),
+])
+def test_a_damaged_model_file_says_how_to_retrain_instead_of_a_traceback(tmp_path, damage):
+    data = json.loads(json.dumps(default_model().to_dict()))
+    damage(data)
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(data), "utf-8")
+    with pytest.raises(ConfigError, match="train_judge"):
+        JudgeModel.load(path)
+
+
 def test_a_missing_file_means_untrained_and_a_damaged_one_says_how_to_retrain(tmp_path):
     assert JudgeModel.load(tmp_path / "none.json").meta == {"trained": False}
     bad = tmp_path / "bad.json"

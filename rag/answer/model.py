@@ -192,15 +192,18 @@ class JudgeModel:
             return cls.untrained()
         except (OSError, ValueError) as exc:
             raise ConfigError(f"回答判断模型文件 {path} 无法读取（{exc}）：请用 `python bench/train_judge.py` 重新训练") from exc
-        if data.get("format") != MODEL_FORMAT:
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             raise ConfigError(f"回答判断模型文件 {path} 的格式版本不对：请用 `python bench/train_judge.py` 重新训练")
-        return cls(
-            LinearModel.from_dict(data["ranker"]),
-            Classifier.from_dict(data["full"]) if data.get("full") else None,
-            Classifier.from_dict(data["semantic"]) if data.get("semantic") else None,
-            dict(data.get("subject", {})),
-            dict(data.get("meta", {})),
-        )
+        try:
+            return cls(
+                LinearModel.from_dict(data["ranker"]),
+                Classifier.from_dict(data["full"]) if data.get("full") else None,
+                Classifier.from_dict(data["semantic"]) if data.get("semantic") else None,
+                dict(data.get("subject", {})),
+                dict(data.get("meta", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:  # a field missing, of the wrong kind, or inconsistent
+            raise ConfigError(f"回答判断模型文件 {path} 已损坏（{exc!r}）：请用 `python bench/train_judge.py` 重新训练") from exc
 
     @classmethod
     def untrained(cls) -> "JudgeModel":

@@ -42,6 +42,7 @@ import os
 import pickle
 import sys
 import time
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
@@ -214,46 +215,41 @@ def export_trees(model, features) -> TreeEnsemble:
                         tuple(right), tuple(value), depth)
 
 
-def _folds(y: np.ndarray):
+# Fits a model on (train x, train y) and returns its P(answerable) for the test x: one per kind of model, so
+# every cross-validation below runs any of them on the same folds.
+FitPredict = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def regression(c: float) -> FitPredict:
+    """The logistic regression at inverse regularisation ``c``."""
+    def fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
+        mean, scale, lr = fit_lr(x_train, y_train, c)
+        return lr.predict_proba((x_test - mean) / scale)[:, 1]
+    return fit_predict
+
+
+def boosted_trees(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
+    """The boosted trees (``fit_trees``)."""
+    return fit_trees(x_train, y_train).predict_proba(x_test)[:, 1]
+
+
+def cross_validate(x: np.ndarray, y: np.ndarray, fit_predict: FitPredict) -> np.ndarray:
+    """Out-of-fold P(answerable), averaged over REPEATS shuffles of stratified 5-fold CV."""
     from sklearn.model_selection import StratifiedKFold
 
+    total = np.zeros(len(y))
     for r in range(REPEATS):
-        yield from StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED + r).split(np.zeros(len(y)), y)
-
-
-def cross_validate(x: np.ndarray, y: np.ndarray, c: float) -> np.ndarray:
-    """Out-of-fold P(answerable), averaged over REPEATS shuffles of stratified 5-fold CV."""
-    total = np.zeros(len(y))
-    for train, test in _folds(y):
-        mean, scale, lr = fit_lr(x[train], y[train], c)
-        total[test] += lr.predict_proba((x[test] - mean) / scale)[:, 1]
+        for train, test in StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED + r).split(x, y):
+            total[test] += fit_predict(x[train], y[train], x[test])
     return total / REPEATS
 
 
-def cross_validate_trees(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The trees' out-of-fold P(answerable), on the same folds as ``cross_validate``."""
-    total = np.zeros(len(y))
-    for train, test in _folds(y):
-        total[test] += fit_trees(x[train], y[train]).predict_proba(x[test])[:, 1]
-    return total / REPEATS
-
-
-def cross_validate_by_group(x: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float) -> np.ndarray:
+def cross_validate_by_group(x: np.ndarray, y: np.ndarray, groups: np.ndarray, fit_predict: FitPredict) -> np.ndarray:
     """Out-of-group P(answerable): each group (writing batch) scored by a model trained on the others."""
     p = np.zeros(len(y))
     for g in np.unique(groups):
         test = groups == g
-        mean, scale, lr = fit_lr(x[~test], y[~test], c)
-        p[test] = lr.predict_proba((x[test] - mean) / scale)[:, 1]
-    return p
-
-
-def cross_validate_trees_by_group(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """The trees' out-of-group P(answerable), batch by batch as ``cross_validate_by_group``."""
-    p = np.zeros(len(y))
-    for g in np.unique(groups):
-        test = groups == g
-        p[test] = fit_trees(x[~test], y[~test]).predict_proba(x[test])[:, 1]
+        p[test] = fit_predict(x[~test], y[~test], x[test])
     return p
 
 
@@ -267,13 +263,14 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
     by_group = groups is not None and len(np.unique(groups)) >= 2 and all(
         len(np.unique(y[groups == g])) == 2 for g in np.unique(groups))
     chosen_on = new_writer_batches(groups) if by_group else np.ones(len(y), dtype=bool)
-    results, stratified = [], {}
-    tree_stratified = cross_validate_trees(x, y) if trees else None
-    tree_grouped = (cross_validate_trees_by_group(x, y, groups) if by_group else tree_stratified) if trees else None
+    results, stratified, linear = [], {}, {}
+    tree_stratified = cross_validate(x, y, boosted_trees) if trees else None
+    tree_grouped = (cross_validate_by_group(x, y, groups, boosted_trees) if by_group else tree_stratified) if trees else None
     blend = (lambda p, t: (p + t) / 2) if trees else (lambda p, t: p)  # noqa: E731
     for c in C_GRID:
-        stratified[c] = blend(cross_validate(x, y, c), tree_stratified)
-        p = blend(cross_validate_by_group(x, y, groups, c), tree_grouped) if by_group else stratified[c]
+        stratified[c] = blend(cross_validate(x, y, regression(c)), tree_stratified)
+        linear[c] = cross_validate_by_group(x, y, groups, regression(c)) if by_group else None
+        p = blend(linear[c], tree_grouped) if by_group else stratified[c]
         operating = refusal_curve(p[chosen_on], answerable[chosen_on])
         results.append((best_point(operating, int(answerable[chosen_on].sum())), c, operating, p))
     point, c, operating, p = max(results, key=lambda r: (r[0]["unanswerable_refused"], -r[0]["false_refusal"]))
@@ -303,11 +300,11 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
         report["auc"] = {"held-out batch": _auc(y, p), "stratified": _auc(y, stratified[c])}
         report["by_batch"] = by_batch(p, answerable, groups, point["threshold"])
     if by_group and trees:  # what the trees add, on the same held-out batches
-        linear = cross_validate_by_group(x, y, groups, c)
-        report["auc_linear_only"] = {"held-out batch": _auc(y, linear)}
-        linear_point = best_point(refusal_curve(linear[chosen_on], answerable[chosen_on]), int(answerable[chosen_on].sum()))
+        alone = linear[c]
+        report["auc_linear_only"] = {"held-out batch": _auc(y, alone)}
+        linear_point = best_point(refusal_curve(alone[chosen_on], answerable[chosen_on]), int(answerable[chosen_on].sum()))
         report["linear_only_point"] = linear_point
-        print(f"[{name}] without the trees (C={c}): held-out AUC {_auc(y, linear):.4f}, refuses "
+        print(f"[{name}] without the trees (C={c}): held-out AUC {_auc(y, alone):.4f}, refuses "
               f"{linear_point['unanswerable_refused']:.3f} at {linear_point['false_refusal']:.3f} on batches "
               f"{FIRST_NEW_WRITER_BATCH}+")
     print(f"[{name}] C={c} threshold={point['threshold']:.3f} ({report['cv']}, point set on {report['operating_point_on']}"

@@ -48,7 +48,7 @@ def test_held_out_batch_predictions_never_come_from_a_model_that_saw_the_batch()
     groups = np.repeat(["a", "b", "c"], 20)
     x_flipped = x.copy()
     x_flipped[groups == "c", 0] *= -1  # batch c's feature means the opposite: held out, it is scored wrongly
-    p = train_judge.cross_validate_by_group(x_flipped, y, groups, 1.0)
+    p = train_judge.cross_validate_by_group(x_flipped, y, groups, train_judge.regression(1.0))
     c = groups == "c"
     assert ((p[c] > 0.5) == y[c].astype(bool)).mean() < 0.5 < ((p[~c] > 0.5) == y[~c].astype(bool)).mean()
 
@@ -79,7 +79,7 @@ def test_the_trees_held_out_predictions_never_come_from_a_model_that_saw_the_bat
     groups = np.repeat(np.array(["1", "2", "3"]), 40)
     y = (x[:, 0] > 0).astype(int)
     y[groups == "3"] = 1 - y[groups == "3"]  # batch 3 says the opposite: a model that saw it could not get it wrong
-    p = train_judge.cross_validate_trees_by_group(x, y, groups)
+    p = train_judge.cross_validate_by_group(x, y, groups, train_judge.boosted_trees)
     wrong = (p[groups == "3"] > 0.5) != y[groups == "3"].astype(bool)
     assert wrong.mean() > 0.8
 

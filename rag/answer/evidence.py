@@ -516,20 +516,17 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
 MAX_PHRASE_CHARS = 12  # a longer shared phrase reads badly inside a refusal reason
 
 
-_LATIN_LETTER_RE = re.compile(r"[A-Za-z]")
-
-
 def _readable_piece(piece: str, i: int, sub: str, joined: str) -> bool:
     """``sub`` (at ``i`` in ``piece``) could name something to a person: it holds a Chinese character or a whole
     Latin word of MIN_LATIN_NAME_CHARS or more, and cuts no Latin word in two, neither in the question nor in the
     passages (「Wh」 of Where inside 「MWh」, 「ment」 of management, 「11」 alone name nothing)."""
     if not CJK_RE.search(sub) and not any(len(w) >= MIN_LATIN_NAME_CHARS for w in LATIN_WORD_RE.findall(sub)):
         return False
-    if not _LATIN_LETTER_RE.search(sub):
+    if not LATIN_WORD_RE.search(sub):
         return True
     end = i + len(sub)
-    if (i > 0 and _LATIN_LETTER_RE.match(sub[0]) and _LATIN_LETTER_RE.match(piece[i - 1])) or (
-            end < len(piece) and _LATIN_LETTER_RE.match(sub[-1]) and _LATIN_LETTER_RE.match(piece[end])):
+    if (i > 0 and LATIN_WORD_RE.match(sub[0]) and LATIN_WORD_RE.match(piece[i - 1])) or (
+            end < len(piece) and LATIN_WORD_RE.match(sub[-1]) and LATIN_WORD_RE.match(piece[end])):
         return False
     return re.search(f"(?<![A-Za-z]){re.escape(sub)}(?![A-Za-z])", joined) is not None
 

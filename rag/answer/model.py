@@ -5,9 +5,9 @@ only) and the subject floor, trained on the tune split by ``bench/train_judge.py
 numpy only. ``evidence`` ranks with the ranker; ``judge`` decides with the classifiers.
 
 A classifier is a logistic regression, optionally averaged with boosted trees over the same features
-(``TreeEnsemble``): the trees read interactions a linear model cannot (a typed value counts only next to
-the asked-about attribute), and on held-out writing batches the average separates better (AUC 0.887
-against 0.869, ``bench/results/judge_cv.json``).
+(``TreeEnsemble``): the trees can read interactions a linear model cannot (one feature mattering only when another
+is high or low), and on held-out writing batches the average separates better (AUC 0.887 against 0.868,
+``bench/results/judge_cv.json``).
 """
 
 from __future__ import annotations

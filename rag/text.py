@@ -32,6 +32,11 @@ MARKS_RUN_RE = re.compile(r"(?:[ \t]*\[\d{1,3}\])+")
 # Shown after the marks of a sentence the cited passages do not support.
 UNSUPPORTED_MARK = "⚠"
 
+# Verbs that attribute words to a speaker (「董玉锁介绍说」, 「刘真告诉记者」): a person stands before them.
+# 称 is not among them: inside a sentence it is mostly 被称为/号称, not speech.
+SPEECH_VERBS = ("表示", "说", "认为", "介绍", "指出", "坦言", "透露", "强调", "告诉")
+SPEECH_VERB_RE = "|".join(SPEECH_VERBS)
+
 # Content characters: Chinese, Latin letters, digits.
 CONTENT_RE = re.compile(f"[{CJK_RANGES}A-Za-z0-9]")
 LATIN_WORD_RE = re.compile(r"[A-Za-z]+")

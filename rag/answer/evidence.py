@@ -38,7 +38,7 @@ from ..chunking import split_sentences
 from ..glossary import proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
-from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, sentence_before
+from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, sentence_before
 from .analysis import (
     DATE_RE, DEFINITION_RE, FACTOID_TYPES, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     carries_number, tokens,
@@ -71,7 +71,7 @@ _NUMBER_TOKEN_RE = re.compile(r"\d+(?:\.\d+)?")
 _PERSON_RE = re.compile(
     r"(?:局长|创始人|董事长|总经理|院长|主任|教授|总裁|首席[\u4e00-\u9fff]{0,4}师|分析师|合伙人|书记|市长|区长|所长|理事长"
     r"|研究员|负责人|专家|记者|主席|经理|医生|工程师|老师|博士)[\u4e00-\u9fff]{2,3}"
-    r"|[\u4e00-\u9fff]{2,3}(?:表示|说|认为|介绍|指出|坦言|透露|强调|告诉)"
+    rf"|[\u4e00-\u9fff]{{2,3}}(?:{SPEECH_VERB_RE})"
     r"|[\u4e00-\u9fff]{2,12}(?:公司|集团|银行|机构|协会|委员会|研究院|研究所|大学|学院|中心|基金|部|局|署)"
 )
 _LIST_ITEM_RE = re.compile(r"^(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]|首先|其次|再次|最后|此外|[（(]?[一二三四五六七八九十\d][)）、.．])")

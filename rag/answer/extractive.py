@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from ..chunking import split_sentences
 from ..schema import Answer, Passage
-from ..text import clause_at
+from ..text import SPEECH_VERB_RE, clause_at
 from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, posseg, tokens
 from .evidence import _LIST_ITEM_RE, _PERSON_RE, Evidence, SentenceEvidence, attribute_pairs, gather_evidence
 
@@ -43,7 +43,8 @@ _NUMBERED_START_RE = re.compile(r"一是|第一|首先|[（(][一1][)）]")
 _CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"两": 2}
 _CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且|也)")
 # 「“……。”日前，…董事长董玉锁介绍说。」: a sentence that only says who spoke; what they said is the quote before it.
-_ATTRIBUTION_RE = re.compile(r"^[^“”「」]{2,80}(?:说|表示|介绍|指出|透露|坦言|强调|称|告诉记者)道?[。！]$")
+# A sentence that only says who spoke; ending a sentence, 「…称。」 is speech too.
+_ATTRIBUTION_RE = re.compile(rf"^[^“”「」]{{2,80}}(?:{SPEECH_VERB_RE}|称)(?:记者)?道?[。！]$")
 _QUOTE_END_RE = re.compile(r"[。！？…]?[”」]$")
 _SHORT_NUMBER_RE = re.compile(
     r"(?:约|近|超过|逾)?\d+(?:\.\d+)?(?:[万亿千百]+)?"

@@ -34,28 +34,35 @@ class RankedSentence(Protocol):
 LIST_SENTENCES = 3  # the composer answers a list question with up to three ranked sentences
 _ITEM_SEP_RE = re.compile("[、；;]")
 _ITEM_JOIN_RE = re.compile("和|及|与|以及")
-_NUMBERED_ITEM_RE = re.compile("[一二三四五六七八九十]是")
+_ITEM_SPLIT_RE = re.compile(f"{_ITEM_SEP_RE.pattern}|{_ITEM_JOIN_RE.pattern}")
+# Where one run of items ends inside a sentence: commas, colons and sentence ends, not 、 or ； between items.
+_ITEM_RUN_END_RE = re.compile("[，,：:。！？]")
 _QUOTED_RE = re.compile("[“「][^”」]{1,40}[”」]")  # 「“优化IPO…”“规范减持”“调降…”三项政策」: quoted items, no 、
+# Markers of numbered items that stand one to a sentence (一是…, 首先…其次…, 第一，…): counted once each.
+_ORDINAL_RE = re.compile("(?<!第)[一二三四五六七八九十]是|其[一二三四五六七八九十](?![他中])"
+                         "|第[一二三四五六七八九十](?=[，,、是])|首先|其次|\n[（(]?[一二三四五六七八九十1-9][)）、.．]")
 
 
-def _clause_items(clause: str) -> int:
-    """Items one clause enumerates: 「A、B和C」 (a run of 、 or ；, one more for a last 和; 「A和B」 is two), or quoted
-    items. Read only beside a stated count, where a 和 joins items."""
+def _clause_items(clause: str, *, pairs: bool = True) -> int:
+    """Items one clause enumerates: 「A、B和C」 (a run of 、 or ；, one more for a last 和), or quoted items.
+    With ``pairs``, 「A和B」 alone is two: so it is beside a stated count (「信息不对称和缺乏抵押物两大瓶颈」);
+    elsewhere a 和 joins items too rarely to count."""
     seps = len(_ITEM_SEP_RE.findall(clause))
     joined = bool(_ITEM_JOIN_RE.search(clause))
-    items = seps + 1 + joined if seps else 2 * joined  # 「信息不对称和缺乏抵押物两大瓶颈」: two
+    items = seps + 1 + joined if seps else 2 * joined * pairs
     quoted = len(_QUOTED_RE.findall(clause))
     return max(items, quoted if quoted >= 2 else 0)
 
 
+def _ordinals(texts: Sequence[str]) -> int:
+    """Distinct numbered-item markers in ``texts`` (一是, 首先, 第一 …)."""
+    return len({m for text in texts for m in _ORDINAL_RE.findall(text)})
+
+
 def list_items(sentence: str) -> int:
-    """How many items the sentence enumerates: the longest run of 「A、B和C」 in one clause, or 一是…二是…."""
-    best = 0
-    for clause in re.split("[，,：:。！？]", sentence):
-        seps = len(_ITEM_SEP_RE.findall(clause))
-        if seps:
-            best = max(best, seps + 1 + bool(_ITEM_JOIN_RE.search(clause)))
-    return max(best, len(_NUMBERED_ITEM_RE.findall(sentence)))
+    """How many items the sentence enumerates: the longest run of 「A、B和C」, or its numbered items."""
+    runs = max((_clause_items(run, pairs=False) for run in _ITEM_RUN_END_RE.split(sentence)), default=0)
+    return max(runs, _ordinals([sentence]))
 
 
 def enumerates(analysis: QuestionAnalysis, sentences: Sequence[RankedSentence]) -> float:
@@ -65,8 +72,7 @@ def enumerates(analysis: QuestionAnalysis, sentences: Sequence[RankedSentence]) 
     if analysis.qtype != "list" or analysis.crosslingual:
         return 1.0
     wanted = max(analysis.count, 2)
-    numbered = sum(len(_NUMBERED_ITEM_RE.findall(s.text)) for s in sentences)
-    found = max(max((list_items(s.text) for s in sentences), default=0), numbered)
+    found = max(max((list_items(s.text) for s in sentences), default=0), _ordinals([s.text for s in sentences]))
     return min(found / wanted, 1.0)
 
 
@@ -76,9 +82,6 @@ def enumerates(analysis: QuestionAnalysis, sentences: Sequence[RankedSentence]) 
 # 「两大功能」, 「三个工程」 for 「三大工程」; 「24位院士」 for 「院士24人」.
 GENERIC_MEASURES = frozenset("个大项种类点方条块")
 PEOPLE_MEASURES = frozenset("位人名")
-# Markers of numbered items that stand one to a sentence (一是…, 首先…其次…, 第一，…): counted once each.
-_ORDINAL_RE = re.compile("(?<!第)[一二三四五六七八九十]是|其[一二三四五六七八九十](?![他中])"
-                         "|第[一二三四五六七八九十](?=[，,、是])|首先|其次|\n[（(]?[一二三四五六七八九十1-9][)）、.．]")
 ORDINAL_SENTENCES = 8  # numbered items after a count (「两大功能。首先是…」) are read this many sentences on
 ARTICLE_READ_ON_CHARS = 800  # …and past the passage's end in the article (~2.5 chunks): lists outrun chunks
 _ASKED_NOUN_END = "分别|都|是|有|具体|指|的|里|中|包括|，|,|？|\\?|$"
@@ -141,7 +144,7 @@ def _items_beside(sentence: str, at: int, noun: str) -> int:
             return max([best] + [_clause_items(sentence[a:b]) for a, b in clauses[j + 1:j + 3]])
         if noun:
             for a, b in clauses[max(0, j - 1):j] + clauses[j + 1:j + 2]:
-                items = [x for x in re.split("[、；;]|和|及|与", sentence[a:b]) if x.strip()]
+                items = [x for x in _ITEM_SPLIT_RE.split(sentence[a:b]) if x.strip()]
                 if len(items) >= 2 and 2 * sum(noun[-1] in x for x in items) >= len(items):
                     best = max(best, _clause_items(sentence[a:b]))
         return best
@@ -150,12 +153,8 @@ def _items_beside(sentence: str, at: int, noun: str) -> int:
 
 def _numbered_after(sentences: Sequence[str], i: int, at: int, read_on: str) -> int:
     """Distinct numbered-item markers from position ``at`` of sentence ``i`` on (一是, 首先, 第一 …)."""
-    markers = set(_ORDINAL_RE.findall(sentences[i][at:]))
-    for sentence in sentences[i + 1:i + 1 + ORDINAL_SENTENCES]:
-        markers |= set(_ORDINAL_RE.findall(sentence))
-    if len(sentences) - i - 1 < ORDINAL_SENTENCES:
-        markers |= set(_ORDINAL_RE.findall(read_on))
-    return len(markers)
+    texts = [sentences[i][at:], *sentences[i + 1:i + 1 + ORDINAL_SENTENCES]]
+    return _ordinals(texts + [read_on] if len(sentences) - i - 1 < ORDINAL_SENTENCES else texts)
 
 
 def list_shortfall(analysis: QuestionAnalysis, passages: Sequence, ranked: Sequence[RankedSentence],

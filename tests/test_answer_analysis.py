@@ -64,6 +64,18 @@ def test_terms_and_entities():
     assert "王青" in entities and "2024年" in entities
 
 
+@pytest.mark.parametrize("question", ["打嗝停不下来，有什么办法能快速止住？", "冰箱有异味用什么好方法去掉？", "猫不吃东西怎么办？"])
+def test_a_how_to_question_is_about_its_subject_not_about_a_method(question):
+    # 办法 names what is asked, as 原因 does: the subject words alone must find the articles, or the
+    # question is off the articles' subject (an off-topic how-to question shared 办法 with the articles).
+    terms = analyze(question).terms
+    assert terms and not any("办法" in t or "方法" in t or t.endswith("办") for t in terms)
+
+
+def test_a_named_method_stays_a_term():
+    assert any("变通办法" in t or "变通" in t for t in analyze("双方最后商量出了什么变通办法？").terms)
+
+
 def test_english_question_is_crosslingual_and_has_no_latin_entities():
     a = analyze("How many countries did Biocytogen ship mice to?")
     assert a.crosslingual and a.qtype == "number"

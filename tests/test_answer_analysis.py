@@ -2,7 +2,7 @@ import pytest
 
 from rag.answer.analysis import (
     QuestionAnalysis, analyze, answer_type, carries_number, expected_unit, extract_terms, is_crosslingual,
-    named_entities,
+    count_value, named_entities,
 )
 
 
@@ -136,3 +136,8 @@ def test_a_named_kind_of_institution_is_the_value_class():
 ])
 def test_a_list_question_names_how_many_items_it_wants(question, count):
     assert analyze(question).count == count
+
+
+@pytest.mark.parametrize("numeral, value", [("一", 1), ("两", 2), ("二", 2), ("三", 3), ("十", 10), ("18", 18)])
+def test_a_count_reads_the_same_in_figures_and_in_chinese_numerals(numeral, value):
+    assert count_value(numeral) == value

@@ -317,13 +317,15 @@ _COUNT_RE = re.compile(r"(?<![第\d.两二三四五六七八九十百])(\d+|[两
                        r"(?:个|家|位|项|大|款|类|种|条|所|座|名|只|支|批|方面|板块|工程)")
 
 
+def count_value(numeral: str) -> int:
+    """The number a count is written with: 「18」 → 18, 「三」 → 3, 「两」 → 2, 「一」 → 1."""
+    return int(numeral) if numeral.isdigit() else 1 if numeral == "一" else CHINESE_COUNTS[numeral]
+
+
 def asked_count(question: str) -> int:
     """The number of items a question names (「哪三项重磅政策」 → 3, 「那24位院士」 → 24), or 0."""
     m = _COUNT_RE.search(question)
-    if not m:
-        return 0
-    n = m.group(1)
-    return int(n) if n.isdigit() else CHINESE_COUNTS[n]
+    return count_value(m.group(1)) if m else 0
 
 
 def analyze(question: str) -> QuestionAnalysis:

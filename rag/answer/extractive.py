@@ -24,7 +24,7 @@ from typing import Any, Iterator
 from ..chunking import split_sentences
 from ..schema import Answer, Passage
 from ..text import SPEECH_VERB_RE, clause_at
-from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, posseg, tokens
+from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, count_value, posseg, tokens
 from .evidence import _LIST_ITEM_RE, _PERSON_RE, Evidence, SentenceEvidence, attribute_pairs, gather_evidence
 
 REFUSAL_TEXT = "抱歉，现有文章中没有找到能回答这个问题的内容。"
@@ -40,7 +40,6 @@ _COUNT = "[一二三四五六七八九十两]|[2-9]"
 _LIST_LEAD_RE = re.compile(rf"[：:]$|包括|如下|分别|以下|几个方面|(?:{_COUNT})(?:个|大|项|种|类|条|点|方面|环节|步)")
 _LIST_COUNT_RE = re.compile(rf"({_COUNT})(?:个|大|项|种|类|条|点)?(?:方面|环节|步骤|阶段|层次|任务|措施|重点|特点|原因|问题)")
 _NUMBERED_START_RE = re.compile(r"一是|第一|首先|[（(][一1][)）]")
-_CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"两": 2}
 _CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且|也)")
 # 「“……。”日前，…董事长董玉锁介绍说。」: a sentence that only says who spoke; what they said is the quote before it.
 # A sentence that only says who spoke; ending a sentence, 「…称。」 is speech too.
@@ -226,7 +225,7 @@ class ExtractiveGenerator:
         introduces = bool(_LIST_LEAD_RE.search(lead.text))
         # 「创新分为四个环节。」: the stated count says how many sentences the list runs on for.
         m = _LIST_COUNT_RE.search(lead.text)
-        stated = (_CN_DIGITS.get(m.group(1)) or int(m.group(1))) if m else 0
+        stated = count_value(m.group(1)) if m else 0
         i = lead.index + 1
         total = len(lead.text)
         # Once items are numbered (一是/第一/首先 …), only numbered sentences continue the list.

@@ -42,12 +42,12 @@ _LIST_COUNT_RE = re.compile(rf"({_COUNT})(?:个|大|项|种|类|条|点)?(?:方�
 _NUMBERED_START_RE = re.compile(r"一是|第一|首先|[（(][一1][)）]")
 _CONTINUES_RE = re.compile(r"^(?:它|其|这|该|此|此外|同时|并且|而且|也)")
 # 「“……。”日前，…董事长董玉锁介绍说。」: a sentence that only says who spoke; what they said is the quote before it.
-# A sentence that only says who spoke; ending a sentence, 「…称。」 is speech too.
+# Ending such a sentence, 「…称。」 is speech too.
 _ATTRIBUTION_RE = re.compile(rf"^[^“”「」]{{2,80}}(?:{SPEECH_VERB_RE}|称)(?:记者)?道?[。！]$")
 _QUOTE_END_RE = re.compile(r"[。！？…]?[”」]$")
 _SHORT_NUMBER_RE = re.compile(
     r"(?:约|近|超过|逾)?\d+(?:\.\d+)?(?:[万亿千百]+)?"
-    r"(?:[%％‰]|美元|亿元|万元|元|[个家项次位名种倍岁条批所类只台款人件座米吨户天周]|万人|亿人)?"
+    r"(?:[%％‰]|美元|人民币|亿元|万元|元|[个家项次位名种倍岁条批所类只台款人件座米吨户天周]|万人|亿人)?"
 )
 
 

@@ -5,7 +5,7 @@ from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     shared_phrases,
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    is_proper_name, mentions, on_subject, slot_filled, slot_near, subject_coverage,
+    is_proper_name, mentions, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -193,6 +193,13 @@ def test_proper_names_are_latin_names_and_the_dictionarys_proper_nouns():
     assert not is_proper_name("用投资带消费")
     assert is_proper_name("厦门")  # CC-CEDICT: Xia4 men2, a proper noun only
     assert not is_proper_name("东西")  # jieba may tag it ns; the dictionary knows better
+
+
+def test_a_name_cut_out_of_other_words_is_no_name():
+    # 「往里加」: jieba tags 里加 (Riga) a name, but 往里 is a word across its edge; the question is about 悟道.
+    question = "悟道家族里的文源模型主攻什么方向？往后还准备往里加什么？"
+    assert not stands_alone(question, "里加") and not is_proper_name("里加", question)
+    assert is_proper_name("厦门", "厦门这个周末会下雨吗？") and stands_alone("宁德时代2023年的净利润有多少？", "宁德")
 
 
 def test_a_name_is_mentioned_verbatim_or_in_full():

@@ -38,7 +38,7 @@ from ..chunking import split_sentences
 from ..glossary import proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
-from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, sentence_before
+from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
 from .analysis import (
     DATE_RE, DEFINITION_RE, FACTOID_TYPES, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     carries_number, tokens,
@@ -570,16 +570,32 @@ def mentions(text: str, name: str) -> bool:
     return re.search(f".{{0,{MAX_ABBREVIATION_GAP}}}".join(map(re.escape, name)), text) is not None
 
 
-def is_proper_name(entity: str) -> bool:
+def is_proper_name(entity: str, question: str = "") -> bool:
     """A named entity that is a proper name: a Latin name (SU7, Biocytogen) or a word CC-CEDICT knows only as a
-    proper noun (厦门, 宁德). Passages that never mention it cannot be about it.
+    proper noun (厦门, 宁德) that stands in ``question`` as a word of its own (``stands_alone``). Passages that
+    never mention it cannot be about it.
 
     A quoted term is not enough: Chinese quotation marks hold a reader's own paraphrase as often as a name
     (「各部门会把“用投资带消费”的劲使在哪些地方」, answered by the passage on 「三大工程」), and no tune
     question was kept from the model by one."""
     if LATIN_WORD_RE.search(entity):
         return len(re.sub(r"[^A-Za-z0-9]", "", entity)) >= MIN_LATIN_NAME_CHARS
-    return entity in proper_nouns()
+    return entity in proper_nouns() and (not question or stands_alone(question, entity))
+
+
+def stands_alone(question: str, word: str) -> bool:
+    """Whether ``word`` occurs in ``question`` with no dictionary word across either of its edges.
+
+    「往后还准备往里加什么」 holds 里加 (Riga to CC-CEDICT, and jieba tags it a name) only across the words
+    往里 and 加: the segmenter cut it out of other words, and the question is not about a city. Names read
+    as names: 「厦门这个周末」, 「宁德时代」, 「在南宁」 have no word across an edge."""
+    words = jieba().dt.FREQ  # jieba's dictionary; a prefix of a longer word is listed with count 0
+    for m in re.finditer(re.escape(word), question):
+        start, end = m.span()
+        edges = (question[start - 1:start + 1] if start else "", question[end - 1:end + 1])
+        if not any(len(edge) == 2 and words.get(edge, 0) > 0 for edge in edges):
+            return True
+    return False
 
 
 def gather_evidence(
@@ -604,7 +620,7 @@ def gather_evidence(
     missing = [e for e in analysis.entities if e not in joined]
     # Only a Chinese question: an English one's quoted words are not the articles' words.
     names = [] if analysis.crosslingual else [
-        e for e in missing if is_proper_name(e) and not mentions(joined, e)]
+        e for e in missing if is_proper_name(e, analysis.text) and not mentions(joined, e)]
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     if not candidates:

@@ -84,14 +84,19 @@ class HybridRetriever:
                 self._glossary_thread.start()
         return None
 
-    def lexical_query(self, question: str) -> str:
-        """The text BM25 searches: a question in another language gets the Chinese names of its
-        capitalised words (Laoshan → 崂山, Biocytogen → 百奥赛图) and the articles' words for its English
-        ones (revenue → 收入); a Chinese one is searched as it is."""
+    def translation(self, question: str) -> list[str]:
+        """For a question in another language, the Chinese names of its capitalised words (Laoshan → 崂山,
+        Biocytogen → 百奥赛图) and the articles' words for its English ones (revenue → 收入); [] for a
+        Chinese question, or while a large index's glossary is still being built."""
         if not is_crosslingual(question):
-            return question
+            return []
         glossary = self._ready_glossary()
-        terms = glossary.expand(question) if glossary is not None else []
+        return glossary.expand(question) if glossary is not None else []
+
+    def lexical_query(self, question: str) -> str:
+        """The text BM25 searches: a question in another language with its ``translation``; a Chinese
+        one as it is."""
+        terms = self.translation(question)
         return f"{question} {' '.join(terms)}" if terms else question
 
     def weight_of_dense(self, question: str) -> float:

@@ -169,6 +169,21 @@ def test_english_question_finds_the_chinese_sentence(passages, e5_embedder):
 
 
 @pytest.mark.slow
+def test_an_english_question_is_matched_word_by_word_through_its_translation(passages, e5_embedder):
+    question = "Where was the Central Economic Work Conference held?"
+    plain = gather_evidence(question, passages, None, e5_embedder)
+    assert all(s.feature("coverage") == 0 for s in plain.sentences)  # English words match no Chinese sentence
+    read = gather_evidence(question, passages, None, e5_embedder, translation=["中央经济工作会议", "举行"])
+    assert "在北京举行" in read.best.text and read.best.feature("coverage") > 0
+    # the translation feeds the sentence ranking only: the question is still read as English
+    assert read.analysis.crosslingual and read.features["best_similarity"] == plain.features["best_similarity"]
+    # a Chinese question has its own words: a translation passed for it changes nothing
+    chinese = "中央经济工作会议在哪里举行？"
+    assert ([s.text for s in gather_evidence(chinese, passages, None, e5_embedder, translation=["消费"]).sentences]
+            == [s.text for s in gather_evidence(chinese, passages, None, e5_embedder).sentences])
+
+
+@pytest.mark.slow
 def test_off_corpus_question_has_no_subject(passages, e5_embedder):
     ev = gather_evidence("红烧肉怎么做才好吃？", passages, None, e5_embedder)
     assert not ev.subject_found

@@ -481,3 +481,19 @@ def test_the_strategy_is_chosen_once_by_name(openai_server, retriever):
     assert extractive.answer_deadline() is None
     first, second = llm.answer_deadline(), llm.answer_deadline()
     assert first is not second and first.seconds == llm_settings(openai_server).llm.deadline
+
+
+class TranslatingRetriever(CorpusRetriever):
+    """A retriever with a glossary, as ``HybridRetriever.translation`` has: Laoshan → 崂山."""
+
+    def translation(self, question: str) -> list[str]:
+        return ["崂山"] if "Laoshan" in question else []
+
+
+def test_the_retrievers_translation_reaches_the_judge_and_the_extractive_generator():
+    # An English question's sentences are matched through the retriever's glossary words: both steps that
+    # gather evidence must get them, or the judge's ranking and the answer's would differ.
+    retriever = TranslatingRetriever([CORPUS / FILES[0]])
+    pipeline = build_pipeline(Settings(), retriever, embedder=object())
+    assert pipeline.judge.translate("How smart is Laoshan?") == ["崂山"]
+    assert pipeline.strategy.generator.translate("How smart is Laoshan?") == ["崂山"]

@@ -28,7 +28,7 @@ given) from ``rag/answer/periods.py``, and ``list_shortfall`` (18所高校 state
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
@@ -600,14 +600,16 @@ def stands_alone(question: str, word: str) -> bool:
 
 def gather_evidence(
     question: str | QuestionAnalysis, passages: Sequence[Passage], index: Any, embedder: Any,
-    *, ranker: LinearModel | None = None, subject: dict | None = None,
+    *, ranker: LinearModel | None = None, subject: dict | None = None, translation: Sequence[str] = (),
 ) -> Evidence:
     """Rank the sentences of ``passages`` for ``question`` and describe how well they answer it.
 
     ``index`` supplies IDF weights and stored sentence vectors (either may be missing:
     ``None`` works, with uniform weights and vectors embedded here); ``embedder`` is the
     e5 model the index was built with. ``ranker`` and ``subject`` default to the trained
-    model file's.
+    model file's. ``translation`` holds the articles' Chinese words for a question in another
+    language (the retriever's glossary: Laoshan → 崂山, revenue → 收入): its sentences are then
+    matched word by word through them, where an English question's own words match nothing.
     """
     analysis = question if isinstance(question, QuestionAnalysis) else analyze(question)
     passages = list(passages)
@@ -629,7 +631,9 @@ def gather_evidence(
     qv = question_vector(analysis.text, embedder)
     sv = sentence_vectors([c.text for c in candidates], index, embedder)
     sims = sv @ qv
-    sentence_features(analysis, passages, candidates, sims, _idf_of(index))
+    lexical = (replace(analysis, content=" ".join(translation)) if analysis.crosslingual and translation
+               else analysis)
+    sentence_features(lexical, passages, candidates, sims, _idf_of(index))
     x = np.array([[c.feature(f) for f in ranker.features] for c in candidates])
     for c, score in zip(candidates, ranker.logits(x).tolist()):
         c.score = float(score)

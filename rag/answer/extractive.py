@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from ..chunking import split_sentences
 from ..schema import Answer, Passage
@@ -141,10 +141,12 @@ class ExtractiveGenerator:
     mode = "extractive"
     refuses_unanswerable = True
 
-    def __init__(self, index: Any = None, embedder: Any = None, *, max_chars: int = MAX_ANSWER_CHARS) -> None:
+    def __init__(self, index: Any = None, embedder: Any = None, *, max_chars: int = MAX_ANSWER_CHARS,
+                 translate: Callable[[str], Sequence[str]] | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.max_chars = max_chars
+        self.translate = translate
 
     def stream(self, question: str, passages: list[Passage], evidence: Evidence | None = None
                ) -> Iterator[str | Answer]:
@@ -157,7 +159,8 @@ class ExtractiveGenerator:
         if evidence is None:
             if self.embedder is None:
                 raise ValueError("ExtractiveGenerator needs an embedder (or the evidence) to answer")
-            evidence = gather_evidence(analyze(question), passages, self.index, self.embedder)
+            evidence = gather_evidence(analyze(question), passages, self.index, self.embedder,
+                                       translation=self.translate(question) if self.translate else ())
         return self.compose(question, passages, evidence)
 
     # -- choosing the sentences

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..config import Settings
 from ..errors import ConfigError
@@ -26,11 +26,13 @@ from .rewriting import KeyTermRewriter, LLMRewriter, Rewriter
 
 @dataclass
 class Resources:
-    """What the judge and the generators use: the live index (idf, stored sentence vectors)
-    and the embedder (the e5 model the index was built with; loaded on first use)."""
+    """What the judge and the generators use: the live index (idf, stored sentence vectors),
+    the embedder (the e5 model the index was built with; loaded on first use) and, when the
+    retriever has a glossary, the articles' Chinese words for a question in another language."""
 
     index: Any = None
     embedder: Any = None
+    translate: Callable[[str], Sequence[str]] | None = None
 
 
 @dataclass
@@ -70,7 +72,7 @@ def extractive_generator(settings: Settings, resources: Resources) -> Generator:
     """The extractive generator over ``resources`` (idf and stored sentence vectors from the index)."""
     from .extractive import ExtractiveGenerator
 
-    return ExtractiveGenerator(resources.index, resources.embedder)
+    return ExtractiveGenerator(resources.index, resources.embedder, translate=resources.translate)
 
 
 @register("extractive")

@@ -21,7 +21,7 @@ never scores or token lists.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from ..text import CJK_RE
 from .analysis import QuestionAnalysis, analyze
@@ -133,20 +133,24 @@ class Judge:
 class EvidenceJudge:
     """The pipeline's judge step (``rag.answer.base.Judge``): gather the evidence, then decide.
 
-    ``index`` gives IDF weights and stored sentence vectors, ``embedder`` the e5 model;
+    ``index`` gives IDF weights and stored sentence vectors, ``embedder`` the e5 model, ``translate``
+    (optional) the articles' Chinese words for a question in another language;
     the ``Verdict`` carries the evidence on to the generator, so nothing is computed twice.
     """
 
-    def __init__(self, index: Any, embedder: Any, judge: Judge | None = None) -> None:
+    def __init__(self, index: Any, embedder: Any, judge: Judge | None = None,
+                 translate: Callable[[str], Sequence[str]] | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.judge = judge or Judge()
+        self.translate = translate
 
     def __call__(self, question: str, passages: list) -> Verdict:
         analysis = analyze(question)
         model = self.judge.model
         evidence = gather_evidence(analysis, passages, self.index, self.embedder,
-                                   ranker=model.ranker, subject=model.subject)
+                                   ranker=model.ranker, subject=model.subject,
+                                   translation=self.translate(question) if self.translate else ())
         decision = self.judge.decide(analysis, evidence)
         reason = decision.reason or (refusal_reason(evidence) if not evidence.subject_found else "")
         return Verdict(decision.answerable, evidence.subject_found, reason, evidence, decision.probability)

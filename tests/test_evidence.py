@@ -5,7 +5,7 @@ from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     shared_phrases,
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    is_proper_name, mentions, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
+    is_proper_name, known_to, mentions, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
 )
 from rag.schema import Passage
 
@@ -208,6 +208,16 @@ def test_proper_names_are_latin_names_and_the_dictionarys_proper_nouns():
     assert not is_proper_name("用投资带消费")
     assert is_proper_name("厦门")  # CC-CEDICT: Xia4 men2, a proper noun only
     assert not is_proper_name("东西")  # jieba may tag it ns; the dictionary knows better
+
+
+def test_a_name_the_knowledge_base_uses_does_not_put_a_question_off_its_subject():
+    # 中国 is a proper noun to CC-CEDICT, and top passages that say 我国 never mention it; the articles use it
+    # a hundred times, so its absence from the passages says nothing. 厦门 the articles never use.
+    idf = {"中国": 1.57, "厦门": 0.0, "交通": 4.6, "银行": 2.5, "通银": 0.0}.get
+    assert known_to("中国", lambda t: idf(t, 0.0))
+    assert not known_to("厦门", lambda t: idf(t, 0.0))
+    assert not known_to("交通银行", lambda t: idf(t, 0.0))  # one token the knowledge base never holds
+    assert not known_to("中国", None)  # without an index nothing is known: the name rule reads as before
 
 
 def test_a_name_cut_out_of_other_words_is_no_name():

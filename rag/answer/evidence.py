@@ -583,6 +583,14 @@ def is_proper_name(entity: str, question: str = "") -> bool:
     return entity in proper_nouns() and (not question or stands_alone(question, entity))
 
 
+def known_to(name: str, idf: IdfFn | None) -> bool:
+    """Whether the knowledge base holds every token of ``name`` (IDF above 0). Top passages that do not
+    mention a name the articles use a hundred times (中国, for 「我国」 passages) are no sign the question is
+    off the articles' subject: the judge decides. Unknown without an index."""
+    toks = tokens(name)
+    return idf is not None and bool(toks) and all(idf(t) > 0 for t in toks)
+
+
 def stands_alone(question: str, word: str) -> bool:
     """Whether ``word`` occurs in ``question`` with no dictionary word across either of its edges.
 
@@ -621,8 +629,10 @@ def gather_evidence(
     joined = _squash("".join(p.title + p.text for p in passages))
     missing = [e for e in analysis.entities if e not in joined]
     # Only a Chinese question: an English one's quoted words are not the articles' words.
+    idf = _idf_of(index)
     names = [] if analysis.crosslingual else [
-        e for e in missing if is_proper_name(e, analysis.text) and not mentions(joined, e)]
+        e for e in missing if is_proper_name(e, analysis.text) and not mentions(joined, e)
+        and not known_to(e, idf)]
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     if not candidates:
@@ -633,13 +643,13 @@ def gather_evidence(
     sims = sv @ qv
     lexical = (replace(analysis, content=" ".join(translation)) if analysis.crosslingual and translation
                else analysis)
-    sentence_features(lexical, passages, candidates, sims, _idf_of(index))
+    sentence_features(lexical, passages, candidates, sims, idf)
     x = np.array([[c.feature(f) for f in ranker.features] for c in candidates])
     for c, score in zip(candidates, ranker.logits(x).tolist()):
         c.score = float(score)
     ranked = sorted(candidates, key=lambda c: -c.score)
     features = question_features(analysis, passages, ranked, entity_share)
-    features["subject_coverage"] = subject_coverage(analysis, joined, _idf_of(index))
+    features["subject_coverage"] = subject_coverage(analysis, joined, idf)
     # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
     return Evidence(analysis, passages, ranked, features, missing, found,
                     subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),

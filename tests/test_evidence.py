@@ -184,6 +184,13 @@ def test_an_english_question_is_matched_word_by_word_through_its_translation(pas
 
 
 @pytest.mark.slow
+def test_a_place_jieba_reads_as_a_common_noun_is_still_a_name(passages, e5_embedder):
+    # jieba tags 烟台 in 「烟台给…」 as n, so it is no entity; the dictionary knows it only as a place
+    ev = gather_evidence("烟台给新来就业的大学生发多少租房补贴？", passages, None, e5_embedder)
+    assert "烟台" not in ev.analysis.entities and ev.missing_names == ["烟台"] and not ev.subject_found
+
+
+@pytest.mark.slow
 def test_off_corpus_question_has_no_subject(passages, e5_embedder):
     ev = gather_evidence("红烧肉怎么做才好吃？", passages, None, e5_embedder)
     assert not ev.subject_found

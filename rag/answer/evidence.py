@@ -628,11 +628,12 @@ def gather_evidence(
     candidates = candidate_sentences(passages)
     joined = _squash("".join(p.title + p.text for p in passages))
     missing = [e for e in analysis.entities if e not in joined]
-    # Only a Chinese question: an English one's quoted words are not the articles' words.
+    # Only a Chinese question: an English one's quoted words are not the articles' words. The question's other
+    # terms are read too: jieba tags some place names as common nouns (「烟台给…」: 烟台/n), the dictionary does not.
     idf = _idf_of(index)
     names = [] if analysis.crosslingual else [
-        e for e in missing if is_proper_name(e, analysis.text) and not mentions(joined, e)
-        and not known_to(e, idf)]
+        e for e in dict.fromkeys(missing + [t for t in analysis.terms if t not in joined])
+        if is_proper_name(e, analysis.text) and not mentions(joined, e) and not known_to(e, idf)]
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     if not candidates:

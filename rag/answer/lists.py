@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Mapping, Protocol, Sequence
 
 from ..chunking import split_sentences
-from ..text import clause_spans
+from ..text import CLAUSE_BREAKS, clause_spans
 from .analysis import CHINESE_COUNTS, QuestionAnalysis
 
 
@@ -32,11 +32,12 @@ class RankedSentence(Protocol):
 
 
 LIST_SENTENCES = 3  # the composer answers a list question with up to three ranked sentences
-_ITEM_SEP_RE = re.compile("[、；;]")
+_ITEM_SEPARATORS = "、；;"
+_ITEM_SEP_RE = re.compile(f"[{_ITEM_SEPARATORS}]")
 _ITEM_JOIN_RE = re.compile("和|及|与|以及")
 _ITEM_SPLIT_RE = re.compile(f"{_ITEM_SEP_RE.pattern}|{_ITEM_JOIN_RE.pattern}")
-# Where one run of items ends inside a sentence: commas, colons and sentence ends, not 、 or ； between items.
-_ITEM_RUN_END_RE = re.compile("[，,：:。！？]")
+# Where one run of items ends inside a sentence: a clause break that does not separate items (not ；).
+_ITEM_RUN_END_RE = re.compile(f"[{''.join(c for c in CLAUSE_BREAKS if c not in _ITEM_SEPARATORS)}]")
 _QUOTED_RE = re.compile("[“「][^”」]{1,40}[”」]")  # 「“优化IPO…”“规范减持”“调降…”三项政策」: quoted items, no 、
 # Markers of numbered items that stand one to a sentence (一是…, 首先…其次…, 第一，…): counted once each.
 _ORDINAL_RE = re.compile("(?<!第)[一二三四五六七八九十]是|其[一二三四五六七八九十](?![他中])"

@@ -33,6 +33,10 @@ from rag.answer.analysis import (
     ("几位作者里有几位是教授？", "number"),
     ("这几家公司一共有多少员工？", "number"),
     ("公司一共有几位创始人？", "number"),
+    # 在哪家/在哪所 asks for an organisation's name; 在哪个城市 still asks for a place
+    ("袁磊是在哪家单位工作的？", "person"),
+    ("杨慧新之前在哪家银行任职？", "person"),
+    ("座谈会是在哪个城市开的？", "place"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question) == kind
@@ -108,6 +112,21 @@ def test_slot_names_read_as_chinese():
     assert analyze("百奥赛图2023年的营业收入是多少？").slot == "收入数字"
     assert analyze("会议在哪里举行？").slot == "具体地点"
     assert analyze("为什么要扩大内需？").slot == "原因"
+
+
+@pytest.mark.parametrize("question, slot", [
+    # the measure word after 几/多少 names what is counted, whatever money word comes earlier
+    ("从公司成立到拿到第一轮股权融资平均隔了几年？", "年数"),
+    ("有多少人被评上了紧缺产业人才？", "人数"),
+    # the slot word nearest the question word wins
+    ("拿过股权融资的企业占比是多少？", "比例"),
+    ("这家公司融资了多少亿元？", "融资金额"),
+    ("袁磊是在哪家单位工作的？", "单位名称"),
+    ("那份意见是哪个部门牵头起草的？", "部门名称"),
+    ("那次采访是哪家媒体做的？", "媒体名称"),
+])
+def test_a_slot_is_named_by_the_words_next_to_the_question_word(question, slot):
+    assert analyze(question).slot == slot
 
 
 def test_analysis_round_trips_and_validates():

@@ -64,6 +64,12 @@ def test_a_university_question_needs_a_university_name():
     assert slot_filled(a, "饺子毕业于华西医科大学药学专业。")[1] is True
 
 
+def test_a_bank_may_be_named_by_its_short_form():
+    a = analyze("接替阳泉商行董事长的杨慧新，之前在哪家银行任职？")
+    assert slot_filled(a, "此后，朔州农商行原董事长杨慧新成为阳泉商业银行新任董事长。")[1] is True
+    assert slot_filled(a, "杨慧新接任阳泉商行董事长后不久被调查。")[1] is False
+
+
 def test_the_attribute_may_be_abbreviated_but_not_cut_to_one_character():
     a = analyze("百奥赛图2022年营业收入是多少？")
     assert slot_near(a, "财报数据显示，2022年公司实现营收5.34亿元，同比增长50.6%。", True)  # 营收 for 营业收入

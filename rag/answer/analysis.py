@@ -41,7 +41,9 @@ _TYPE_PATTERNS = [
         "多少|几[个家项次位名种亿万倍岁条批所类只台款年]|多大|多高|多长|多久|多远|排名第几|第几"
         "|\\bhow (many|much|long|large|big|old|far)\\b|\\bwhat (percentage|share|proportion)\\b", re.I)),
     ("place", re.compile(
-        "哪里|在哪|何地|何处|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户在|\\bwhere\\b|\\bwhich (city|country|province)\\b",
+        # 「在哪家单位工作」「在哪所大学」 ask for an organisation's name (the person pattern below), not a place.
+        "哪里|在哪(?![家所位]|个(?:机构|公司|企业|部门|单位|组织|银行|团队|大学|学校|医院))|何地|何处"
+        "|哪个(城市|省|国家|地方|地区|区)|哪座|位于|落户在|\\bwhere\\b|\\bwhich (city|country|province)\\b",
         re.I)),
     ("person", re.compile(
         "谁|哪位|什么人|哪一位|叫什么|哪家|哪所|哪个(机构|公司|企业|部门|单位|组织|银行|团队|大学|学校|医院)"
@@ -69,6 +71,9 @@ _SLOT_WORDS = [  # a more precise name when the question uses one of these words
     ("几月", "月份", "date"), ("总部", "总部所在地", "place"), ("城市", "城市", "place"), ("国家", "国家", "place"),
     ("创始人", "创始人", "person"), ("负责人", "负责人", "person"), ("名字", "名字", "person"),
     ("机构", "机构名称", "person"), ("公司", "公司名称", "person"), ("企业", "企业名称", "person"),
+    ("单位", "单位名称", "person"), ("银行", "银行名称", "person"), ("大学", "学校名称", "person"),
+    ("学校", "学校名称", "person"), ("医院", "医院名称", "person"), ("部门", "部门名称", "person"),
+    ("媒体", "媒体名称", "person"),
 ]
 
 NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍岁条批所类只台款成%％年月日]|百分之")
@@ -200,10 +205,26 @@ def carries_number(sentence: str, unit: str = "") -> bool:
                 or re.search(rf"{re.escape(unit)}[^\s，。；\d]{{0,3}}\d", text))  # the unit first: 「观看人数近10万」
 
 
+# A number question's measure word names what is counted (「隔了几年」 asks for years, whatever else it mentions).
+_UNIT_SLOT_NAMES = {"年": "年数", "天": "天数", "月": "月数", "周": "周数", "岁": "年龄", "人": "人数", "倍": "倍数",
+                    "次": "次数", "元": "金额", "%": "比例", "％": "比例"}
+_COUNTED_RE = re.compile("(?:多少|几)([\u4e00-\u9fff%％])")
+
+
 def slot_name(question: str, qtype: str) -> str:
-    for word, name, kind in _SLOT_WORDS:
-        if word in question and kind == qtype:
-            return name
+    """What a person would call the missing piece: the measure word a number question asks in, else the
+    slot word nearest the question word (「拿过股权融资的占比是多少」 → 比例, not 融资金额), else the type's name."""
+    counted = _COUNTED_RE.search(question)
+    if qtype == "number" and counted and counted.group(1) in _UNIT_SLOT_NAMES:
+        return _UNIT_SLOT_NAMES[counted.group(1)]
+    ask = _ASK_RE.search(question)
+    where = ask.start() if ask else len(question)
+    found = [(min(abs(m.start() - where), abs(m.end() - where)), name)
+             for word, name, kind in _SLOT_WORDS if kind == qtype for m in re.finditer(re.escape(word), question)]
+    if found:
+        return min(found)[1]
+    if qtype == "person" and ask and ask.group() in ("哪家", "哪个", "哪所"):  # 「在哪家单位」 asks for a name, not a person
+        return "具体名称"
     return SLOT_NAMES[qtype]
 
 

@@ -325,17 +325,23 @@ def _person_pattern(analysis: QuestionAnalysis) -> re.Pattern:
     return _class_name_pattern(analysis.value_class) if analysis.value_class else _PERSON_RE
 
 
+# Short forms a kind of name is also written with: 「朔州农商行」「阳泉商行」 are banks.
+_CLASS_SHORT_FORMS = {"银行": ("商行",)}
+
+
 @lru_cache(maxsize=None)
 def _class_name_pattern(value_class: str) -> re.Pattern:
     # the name's own characters: no particles or verbs that join it to the words before (毕业于华西医科大学)
-    return re.compile(rf"(?:(?![于在是的从和与及到了由被])[{CJK_RANGES}A-Za-z]){{2,10}}{re.escape(value_class)}")
+    ends = "|".join(re.escape(e) for e in (value_class, *_CLASS_SHORT_FORMS.get(value_class, ())))
+    return re.compile(rf"(?:(?![于在是的从和与及到了由被])[{CJK_RANGES}A-Za-z]){{2,10}}(?:{ends})")
 
 
 def _new_name(analysis: QuestionAnalysis, question: str, name: str) -> bool:
     """A name the question does not already hold: 「海尔集团」 does not answer 「海尔的两家上市公司叫什么」."""
     if name in question:
         return False
-    return not any(len(a) >= 2 and a != analysis.value_class and (a in name or name in a) for a in analysis.anchors)
+    kind = (analysis.value_class, *_CLASS_SHORT_FORMS.get(analysis.value_class, ()))  # the kind names nothing
+    return not any(len(a) >= 2 and a not in kind and (a in name or name in a) for a in analysis.anchors)
 
 
 _CN_DIGIT = "零〇一二三四五六七八九十两半"  # a number starts with one of these (「亿元」 alone is no amount)

@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.answer.analysis import analyze  # noqa: E402
 from rag.answer.evidence import (  # noqa: E402
-    QUESTION_FEATURES, SEMANTIC_FEATURES, SENTENCE_FEATURES, gather_evidence, on_subject,
+    QUESTION_FEATURES, SENTENCE_FEATURES, gather_evidence, on_subject,
 )
 from rag.answer.model import (  # noqa: E402
     MODEL_FORMAT, MODEL_PATH, UNTRAINED_RANKER, Classifier, JudgeModel, LinearModel, TreeEnsemble,
@@ -514,12 +514,16 @@ def main(argv=None) -> int:
     print(f"ranker: {int(sy.sum())} positive of {len(sy)} sentences; coef "
           + ", ".join(f"{f}={c:+.2f}" for f, c in zip(SENTENCE_FEATURES, ranker.coef)))
 
-    # 2. question-level features with the trained ranker
-    rows, labels, crosslingual, top1 = [], [], [], []
+    # 2. question-level features with the trained ranker; a cross-lingual question's also as it is answered,
+    # its sentences matched through the glossary's Chinese words (``translation``), for its own model
+    rows, translated, labels, crosslingual, top1 = [], [], [], [], []
     for i, (q, analysis, passages) in enumerate(items):
         evidence = gather_evidence(analysis, passages, index, embedder, ranker=fold_rankers[fold_of[i]],
                                    subject=subject_off)
         rows.append(evidence.features)
+        translated.append(gather_evidence(analysis, passages, index, embedder, ranker=fold_rankers[fold_of[i]],
+                                          subject=subject_off, translation=retriever.translation(q["question"])
+                                          ).features if analysis.crosslingual else evidence.features)
         labels.append(0 if q["type"] == "unanswerable" else 1)
         crosslingual.append(analysis.crosslingual)
         if q["type"] != "unanswerable":
@@ -529,7 +533,13 @@ def main(argv=None) -> int:
 
     batches = np.array([q.get("batch", "") for q, _, _ in items])
     full, full_report = train_classifier("full", QUESTION_FEATURES, rows, y, batches, trees=True)
-    semantic, semantic_report = train_classifier("semantic", SEMANTIC_FEATURES, rows, y, batches)
+    # Questions in another language get a model of their own, trained on them alone over every feature as they
+    # are answered (through the glossary). Held out by batch on the 287 English tune questions of batches 3–21,
+    # it separates them with AUC 0.836 against 0.743 for the embedding features (SEMANTIC_FEATURES) trained on
+    # every question, which this model replaced; trees beside it did not help (0.822).
+    other = np.array(crosslingual)
+    crosslingual_model, crosslingual_report = train_classifier(
+        "crosslingual", QUESTION_FEATURES, [r for r, c in zip(translated, crosslingual) if c], y[other], batches[other])
 
     # 3. the subject floor: every answerable tune question of its language clears it
     kinds = [question_kind(q) for q, _, _ in items]
@@ -546,14 +556,14 @@ def main(argv=None) -> int:
         "max_false_refusals": MAX_FALSE_REFUSALS, "folds": FOLDS, "repeats": REPEATS, "operating_point_cv": full_report["cv"],
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    model = JudgeModel(ranker, full, semantic, subject, meta)
+    model = JudgeModel(ranker, full, crosslingual_model, subject, meta)
     data = model.to_dict()
     assert data["format"] == MODEL_FORMAT
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
     os.replace(tmp, args.out)
     args.cv_out.parent.mkdir(parents=True, exist_ok=True)
-    cv = {"meta": meta, "full": full_report, "semantic": semantic_report, "subject": subject,
+    cv = {"meta": meta, "full": full_report, "crosslingual": crosslingual_report, "subject": subject,
           "subject_stops": {"tune": stopped, "held-out batch": held_out},
           "ranker_top1_evidence": float(np.mean(top1))}
     tmp = args.cv_out.with_suffix(".tmp")

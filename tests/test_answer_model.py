@@ -13,7 +13,7 @@ from rag.errors import ConfigError
 
 def test_the_packaged_model_loads_and_round_trips():
     model = default_model()
-    assert model.meta.get("trained", True) and model.full is not None and model.semantic is not None
+    assert model.meta.get("trained", True) and model.full is not None and model.crosslingual is not None
     again = JudgeModel.load(MODEL_PATH)
     assert again.to_dict() == json.loads(json.dumps(model.to_dict()))
 
@@ -77,7 +77,7 @@ def test_a_classifier_with_trees_averages_the_two_probabilities_and_round_trips(
 def test_the_packaged_chinese_model_carries_trees_and_the_english_one_does_not():
     model = default_model()
     assert model.full.trees is not None and model.full.trees.features == model.full.model.features
-    assert model.semantic.trees is None
+    assert model.crosslingual.trees is None
 
 
 def test_a_model_file_of_the_old_format_says_how_to_retrain(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from rag.answer.analysis import analyze
 from rag.answer.base import Verdict
-from rag.answer.evidence import QUESTION_FEATURES, SEMANTIC_FEATURES, Evidence, LinearModel, SentenceEvidence
+from rag.answer.evidence import QUESTION_FEATURES, Evidence, LinearModel, SentenceEvidence
 from rag.answer.judge import (
     MODEL_PATH, Classifier, Decision, EvidenceJudge, Judge, JudgeModel, default_model, refusal_reason,
 )
@@ -27,10 +27,10 @@ def evidence(question, features, *, missing=(), found=("百奥赛图",), subject
 
 
 def one_feature_model(threshold=0.5):
-    """P(answerable) = sigmoid(4 * (slot_support - 0.5)) for the full model, similarity for the semantic one."""
+    """P(answerable) = sigmoid(4 * (slot_support - 0.5)) for the full model, similarity for the cross-lingual one."""
     full = Classifier(LinearModel(("slot_support",), (4.0,), 0.0, (0.5,), (1.0,)), threshold)
-    semantic = Classifier(LinearModel(("best_similarity",), (10.0,), 0.0, (0.8,), (1.0,)), threshold)
-    return JudgeModel(LinearModel(("similarity",), (1.0,), 0.0, (0.0,), (1.0,)), full, semantic, {}, {})
+    crosslingual = Classifier(LinearModel(("best_similarity",), (10.0,), 0.0, (0.8,), (1.0,)), threshold)
+    return JudgeModel(LinearModel(("similarity",), (1.0,), 0.0, (0.0,), (1.0,)), full, crosslingual, {}, {})
 
 
 def test_decision_validates_and_round_trips():
@@ -52,7 +52,7 @@ def test_judge_refuses_below_the_threshold_with_a_plain_reason():
     assert answered.answerable and answered.reason == "" and answered.probability > 0.5
 
 
-def test_english_questions_use_the_semantic_model():
+def test_english_questions_use_the_crosslingual_model():
     judge = Judge(one_feature_model())
     q = "How many countries did Biocytogen ship mice to?"
     assert judge.decide(q, evidence(q, {"best_similarity": 0.9, "slot_support": 0.0})).answerable
@@ -111,9 +111,9 @@ def test_a_broken_model_file_says_how_to_fix_it(tmp_path, content):
 def test_the_packaged_model_is_trained_and_versioned():
     data = json.loads(MODEL_PATH.read_text("utf-8"))
     model = default_model()
-    assert model.full is not None and model.semantic is not None
+    assert model.full is not None and model.crosslingual is not None
     assert list(model.full.model.features) == list(QUESTION_FEATURES)
-    assert list(model.semantic.model.features) == list(SEMANTIC_FEATURES)
+    assert list(model.crosslingual.model.features) == list(QUESTION_FEATURES)
     assert data["meta"]["split"] == "tune" and len(data["meta"]["questions_sha256"]) == 16
     assert 0.0 < model.full.threshold < 1.0
     assert np.isfinite(model.ranker.coef).all()

@@ -63,7 +63,6 @@ QUESTION_FEATURES = (
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
     "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage", "enumerates",
 )
-SEMANTIC_FEATURES = ("best_similarity", "similarity_contrast", "slot_similarity", "dense_top")
 
 _ENDS_SENTENCE_RE = re.compile(r"[。！；!;…][”’」』）)]*$")
 _QUESTION_END_RE = re.compile(r"[？?][”’」』）)]*$")

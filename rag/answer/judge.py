@@ -6,9 +6,9 @@ The decision is a small logistic regression over the evidence's question-level
 features (``rag/answer/evidence.py``), trained on the tune split of the project's
 question set by ``bench/train_judge.py`` and stored with its threshold in
 ``judge_model.json`` next to this file. Inference is numpy only: the app needs no
-scikit-learn. Two models are stored: ``full`` for Chinese questions, and ``semantic``
-(embedding features only) for questions in another language, whose words cannot be
-matched against the Chinese articles. Three rules stand beside them and refuse whatever the classifier
+scikit-learn. Two models are stored: ``full`` for Chinese questions, and ``crosslingual``
+for questions in another language, over the same features with their words matched against the
+Chinese articles through the glossary (``translation``), trained on such questions alone. Three rules stand beside them and refuse whatever the classifier
 says: a factoid question whose figures the passages give for another period only
 (``Evidence.period_mismatch``), a list question whose count the passages state with fewer items beside it
 (``Evidence.list_shortfall``), and a question asking for the day that the passages date to a month at most
@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 from ..text import CJK_RE
 from .analysis import QuestionAnalysis, analyze
 from .base import Verdict
-from .evidence import SEMANTIC_FEATURES, Evidence, gather_evidence
+from .evidence import Evidence, gather_evidence
 from .model import MODEL_PATH, Classifier, JudgeModel, default_model
 
 MAX_ANCHOR_CHARS = 16  # a longer anchor reads badly inside a reason
@@ -98,7 +98,7 @@ class Judge:
 
     def classifier(self, analysis: QuestionAnalysis) -> Classifier | None:
         model = self.model
-        return model.semantic if analysis.crosslingual else model.full
+        return model.crosslingual if analysis.crosslingual else model.full
 
     def probability(self, evidence: Evidence) -> float:
         classifier = self.classifier(evidence.analysis)
@@ -157,4 +157,4 @@ class EvidenceJudge:
 
 
 __all__ = ["EvidenceJudge", "Decision", "Judge", "JudgeModel", "Classifier", "default_model", "refusal_reason", "MODEL_PATH",
-           "SEMANTIC_FEATURES", "analyze"]
+           "analyze"]

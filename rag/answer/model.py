@@ -29,7 +29,7 @@ class FeatureSource(Protocol):
     def vector(self, names: Sequence[str]) -> np.ndarray: ...
 
 MODEL_PATH = Path(__file__).with_name("judge_model.json")
-MODEL_FORMAT = 2  # 2: a classifier may carry boosted trees beside its linear model
+MODEL_FORMAT = 3  # 2: a classifier may carry boosted trees beside its linear model; 3: ``crosslingual`` (was ``semantic``)
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ class JudgeModel:
 
     ranker: LinearModel
     full: Classifier | None
-    semantic: Classifier | None
+    crosslingual: Classifier | None  # for questions in another language (``QuestionAnalysis.crosslingual``)
     subject: dict
     meta: dict
 
@@ -198,7 +198,7 @@ class JudgeModel:
             return cls(
                 LinearModel.from_dict(data["ranker"]),
                 Classifier.from_dict(data["full"]) if data.get("full") else None,
-                Classifier.from_dict(data["semantic"]) if data.get("semantic") else None,
+                Classifier.from_dict(data["crosslingual"]) if data.get("crosslingual") else None,
                 dict(data.get("subject", {})),
                 dict(data.get("meta", {})),
             )
@@ -216,7 +216,7 @@ class JudgeModel:
             "meta": self.meta,
             "ranker": self.ranker.to_dict(),
             "full": self.full.to_dict() if self.full else None,
-            "semantic": self.semantic.to_dict() if self.semantic else None,
+            "crosslingual": self.crosslingual.to_dict() if self.crosslingual else None,
             "subject": self.subject,
         }
 

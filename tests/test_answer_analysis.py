@@ -160,3 +160,13 @@ def test_a_list_question_names_how_many_items_it_wants(question, count):
 @pytest.mark.parametrize("numeral, value", [("一", 1), ("两", 2), ("二", 2), ("三", 3), ("十", 10), ("18", 18)])
 def test_a_count_reads_the_same_in_figures_and_in_chinese_numerals(numeral, value):
     assert count_value(numeral) == value
+
+
+def test_a_which_year_question_is_answered_by_years_only():
+    from rag.answer.analysis import DATE_RE, YEAR_RE, date_values
+
+    assert date_values("张发恩是哪一年当上首席技术官的？") is YEAR_RE
+    assert date_values("In what year was the fund set up?") is YEAR_RE
+    assert date_values("发布会是什么时候开的？") is DATE_RE
+    assert not YEAR_RE.search("9月1日，发布会在青岛举行") and YEAR_RE.search("公司2018年成立")
+

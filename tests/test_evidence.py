@@ -64,6 +64,13 @@ def test_a_university_question_needs_a_university_name():
     assert slot_filled(a, "饺子毕业于华西医科大学药学专业。")[1] is True
 
 
+def test_a_month_and_day_do_not_answer_which_year():
+    a = analyze("张发恩是哪一年当上创新奇智首席技术官的？")
+    assert slot_filled(a, "9月1日，创新奇智首席技术官张发恩在发布会上表示。") == (False, False)
+    assert slot_filled(a, "张发恩2018年出任创新奇智首席技术官。") == (True, True)
+    assert slot_filled(analyze("发布会是什么时候开的？"), "9月1日，发布会在青岛举行。") == (True, True)
+
+
 def test_a_bank_may_be_named_by_its_short_form():
     a = analyze("接替阳泉商行董事长的杨慧新，之前在哪家银行任职？")
     assert slot_filled(a, "此后，朔州农商行原董事长杨慧新成为阳泉商业银行新任董事长。")[1] is True

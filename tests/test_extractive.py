@@ -146,6 +146,10 @@ class _Asked:
     # No lead beats a wrong one: a month is not a sales figure, a cut phrase is not a place.
     ("宇树科技2024年的销售总额是多少？", "预计将在2025年10月至12月期间向证券交易所提交上市申请文件。", ""),
     ("这两位作者在哪里工作？", "构建同科技创新相适应的科技金融体制，加强对国家重大科技任务的金融支持", ""),
+    # 哪一年 is answered by a year: a day of a month leads no 哪一年 answer, and does lead a 什么时候 one.
+    ("张发恩是哪一年当上首席技术官的？", "9月1日，首席技术官张发恩在发布会上表示", ""),
+    ("张发恩是哪一年当上首席技术官的？", "张发恩于2018年9月出任首席技术官", "2018年9月"),
+    ("发布会是什么时候开的？", "9月1日，发布会在青岛举行", "9月1日"),
 ])
 def test_short_answer_leads_only_with_a_whole_value(question, sentence, lead):
     from rag.answer.extractive import short_answer

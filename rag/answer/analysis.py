@@ -88,6 +88,16 @@ WHY_RE = re.compile("因为|由于|原因|为了|因此|所以|导致|使得|得
 LIST_RE = re.compile("[、；]|以及|包括|一是|二是|首先|其次|第一|第二|[：:]$")
 DEFINITION_RE = re.compile("即|是指|指的是|就是|称为|称作|叫做|定义|意味着|是一种|是一个|也就是|所谓|是[^，。]{2,30}的[^，。]{0,8}(技术|方法|现象|机制|模式|概念|过程|体系|平台|理念)")
 
+# A year, for a question that asks which year (哪一年, what year): a month or a day alone (9月1日) does not answer it.
+YEAR_RE = re.compile(r"\d{4}\s*年|今年|去年|明年|前年")
+_ASKS_YEAR_RE = re.compile(r"哪一年|哪年|年份|\b(?:what|which) year\b", re.I)
+
+
+def date_values(question: str) -> re.Pattern:
+    """The values that answer a date question: years only when it asks which year, else any date (DATE_RE)."""
+    return YEAR_RE if _ASKS_YEAR_RE.search(question) else DATE_RE
+
+
 YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
 # Measure words and units a number question can ask for ("多少数据" asks for no unit).

@@ -40,8 +40,8 @@ from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
 from .analysis import (
-    DATE_RE, DEFINITION_RE, FACTOID_TYPES, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
-    carries_number, tokens,
+    DEFINITION_RE, FACTOID_TYPES, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
+    carries_number, date_values, tokens,
 )
 from .lists import LIST_SENTENCES, ListShortfall, enumerates, list_shortfall
 from .model import LinearModel, default_model
@@ -296,7 +296,7 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
             new = bool(numbers) or bool(re.search(r"[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍条批所类只台款成]", rest))
         return True, new
     if kind == "date":
-        found = [m.group() for m in DATE_RE.finditer(s)]
+        found = [m.group() for m in date_values(analysis.text).finditer(s)]
         return bool(found), any(f not in q for f in found)
     if kind == "place":
         found = [m.group() for m in PLACE_RE.finditer(s)]
@@ -366,7 +366,7 @@ def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
         if analysis.unit:
             found += [m.start() for m in _cn_amount(analysis.unit).finditer(rest) if m.group() not in q]
         return found
-    pattern = {"date": DATE_RE, "place": PLACE_RE, "person": _person_pattern(analysis)}.get(kind)
+    pattern = {"date": date_values(analysis.text), "place": PLACE_RE, "person": _person_pattern(analysis)}.get(kind)
     if pattern is None:
         return []
     return [m.start() for m in pattern.finditer(sentence) if m.group() not in q]

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 from ..chunking import split_sentences
 from ..schema import Answer, Passage
 from ..text import SPEECH_VERB_RE, clause_at
-from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, count_value, posseg, tokens
+from .analysis import DATE_RE, PLACE_RE, YEAR_OR_DATE_RE, analyze, count_value, date_values, posseg, tokens
 from .evidence import _LIST_ITEM_RE, _PERSON_RE, Evidence, SentenceEvidence, attribute_pairs, gather_evidence
 
 REFUSAL_TEXT = "抱歉，现有文章中没有找到能回答这个问题的内容。"
@@ -105,7 +105,9 @@ def short_answer(evidence: Evidence, sentence: str, *, beside_attribute: bool = 
             return value
         return ""
     if kind == "date":
-        found = [m.group() for m in YEAR_OR_DATE_RE.finditer(s)] or [m.group() for m in DATE_RE.finditer(s)]
+        values = date_values(q)
+        found = [m.group() for m in YEAR_OR_DATE_RE.finditer(s) if values.search(m.group())] or [
+            m.group() for m in values.finditer(s)]
         return next((v for v in found if v not in q and len(v) <= 20), "")
     flags = _LEAD_FLAGS.get(kind)
     if flags is None:

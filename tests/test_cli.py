@@ -34,8 +34,8 @@ def test_ask_prints_answer_and_numbered_sources(small_index_dir, small_corpus_di
 
 
 def test_an_english_question_prints_no_segmenter_chatter(small_index_dir, small_corpus_dir):
-    # (「What is Laoshan's 1134 model?」, asked here before, is refused by the English model trained on 287
-    # questions: a short definition question it is unsure of. The test is about stderr, so it asks another.)
+    # (「What is Laoshan's 1134 model?」, asked here before, is a short definition question the English model is
+    # unsure of: one retrain refused it, the next answers it. The test is about stderr, so it asks another.)
     out = run(["ask", "How many kilometres of digital roads has Laoshan District built?"],
               {"RAG_INDEX_DIR": str(small_index_dir), "RAG_CORPUS_DIR": str(small_corpus_dir)})
     assert out.returncode == 0 and "[1]" in out.stdout, out.stderr

@@ -218,15 +218,14 @@ def carries_number(sentence: str, unit: str = "") -> bool:
 # A number question's measure word names what is counted (「隔了几年」 asks for years, whatever else it mentions).
 _UNIT_SLOT_NAMES = {"年": "年数", "天": "天数", "月": "月数", "周": "周数", "岁": "年龄", "人": "人数", "倍": "倍数",
                     "次": "次数", "元": "金额", "%": "比例", "％": "比例"}
-_COUNTED_RE = re.compile("(?:多少|几)([\u4e00-\u9fff%％])")
 
 
 def slot_name(question: str, qtype: str) -> str:
     """What a person would call the missing piece: the measure word a number question asks in, else the
     slot word nearest the question word (「拿过股权融资的占比是多少」 → 比例, not 融资金额), else the type's name."""
-    counted = _COUNTED_RE.search(question)
-    if qtype == "number" and counted and counted.group(1) in _UNIT_SLOT_NAMES:
-        return _UNIT_SLOT_NAMES[counted.group(1)]
+    counted = _UNIT_RE.search(question)  # the word after 多少/几; its first character is the measure word
+    if qtype == "number" and counted and counted.group(1)[0] in _UNIT_SLOT_NAMES:
+        return _UNIT_SLOT_NAMES[counted.group(1)[0]]
     ask = _ASK_RE.search(question)
     where = ask.start() if ask else len(question)
     found = [(min(abs(m.start() - where), abs(m.end() - where)), name)

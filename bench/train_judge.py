@@ -15,6 +15,9 @@ given with --index-dir: features must come from the index the figures are measur
    is held out in turn: new questions come from new writers, and across batches the features
    separate less well than within one (AUC 0.82 against 0.86 on tune), so an operating point
    chosen within batches refuses more answerable questions from a new writer than it promises.
+   The refusal rules (``rag.answer.judge.REFUSAL_RULES``) refuse whatever the classifier says, so a
+   question a rule refuses counts as refused at every threshold: the point is set for the whole decision,
+   and each rule is reported with the point the classifier reaches without it (``rules`` in the CV file).
    The point is set on the held-out predictions of the batches by writers new to the project
    (FIRST_NEW_WRITER_BATCH onward), which resemble a reviewer's fresh questions most; each
    batch's figures at it, and the stratified 5-fold curve, are reported beside it.
@@ -55,6 +58,7 @@ from rag.answer.analysis import analyze  # noqa: E402
 from rag.answer.evidence import (  # noqa: E402
     QUESTION_FEATURES, SENTENCE_FEATURES, gather_evidence, on_subject,
 )
+from rag.answer.judge import rules_refusing  # noqa: E402
 from rag.answer.model import (  # noqa: E402
     MODEL_FORMAT, MODEL_PATH, UNTRAINED_RANKER, Classifier, JudgeModel, LinearModel, TreeEnsemble,
 )
@@ -158,11 +162,14 @@ def to_linear(features, mean, scale, lr) -> LinearModel:
                        tuple(float(v) for v in mean), tuple(float(v) for v in scale))
 
 
-def refusal_curve(p: np.ndarray, answerable: np.ndarray) -> list[dict]:
-    """For each threshold: share of unanswerable refused vs share of answerable refused."""
+def refusal_curve(p: np.ndarray, answerable: np.ndarray, forced: np.ndarray | None = None) -> list[dict]:
+    """For each threshold: share of unanswerable refused vs share of answerable refused. ``forced`` marks the
+    questions a refusal rule refuses whatever the classifier says (``rag.answer.judge.REFUSAL_RULES``): they
+    count as refused at every threshold, so the point is chosen for the whole decision."""
+    forced = np.zeros(len(p), dtype=bool) if forced is None else forced
     points = []
     for t in sorted(set(np.round(p, 4).tolist()) | {0.0, 1.01}):
-        refused = p < t
+        refused = (p < t) | forced
         fr = float(refused[answerable].mean()) if answerable.any() else 0.0
         ur = float(refused[~answerable].mean()) if (~answerable).any() else 0.0
         points.append({"threshold": float(t), "false_refusal": round(fr, 4), "unanswerable_refused": round(ur, 4)})
@@ -257,12 +264,16 @@ def cross_validate_by_group(x: np.ndarray, y: np.ndarray, groups: np.ndarray, fi
 
 
 def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
-                     groups: np.ndarray | None = None, trees: bool = False) -> tuple[Classifier, dict]:
+                     groups: np.ndarray | None = None, trees: bool = False,
+                     ruled: list[tuple[str, ...]] | None = None) -> tuple[Classifier, dict]:
     """C and threshold from held-out-batch predictions when ``groups`` has two or more batches (each
     with both classes), else from repeated stratified 5-fold CV. With ``trees`` the classifier averages
-    the regression with boosted trees, and so do the held-out predictions the point is chosen on."""
+    the regression with boosted trees, and so do the held-out predictions the point is chosen on.
+    ``ruled`` names, per question, the refusal rules that refuse it: the point is chosen with them."""
     x = np.array([[r[f] for f in features] for r in rows])
     answerable = y.astype(bool)
+    ruled = ruled if ruled is not None else [()] * len(y)
+    forced = np.array([bool(r) for r in ruled])
     by_group = groups is not None and len(np.unique(groups)) >= 2 and all(
         len(np.unique(y[groups == g])) == 2 for g in np.unique(groups))
     chosen_on = new_writer_batches(groups) if by_group else np.ones(len(y), dtype=bool)
@@ -274,11 +285,11 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
         stratified[c] = blend(cross_validate(x, y, regression(c)), tree_stratified)
         linear[c] = cross_validate_by_group(x, y, groups, regression(c)) if by_group else None
         p = blend(linear[c], tree_grouped) if by_group else stratified[c]
-        operating = refusal_curve(p[chosen_on], answerable[chosen_on])
+        operating = refusal_curve(p[chosen_on], answerable[chosen_on], forced[chosen_on])
         results.append((best_point(operating, int(answerable[chosen_on].sum())), c, operating, p))
     point, c, operating, p = max(results, key=lambda r: (r[0]["unanswerable_refused"], -r[0]["false_refusal"]))
-    curve = refusal_curve(p, answerable)
-    stratified_curve = refusal_curve(stratified[c], answerable)
+    curve = refusal_curve(p, answerable, forced)
+    stratified_curve = refusal_curve(stratified[c], answerable, forced)
     mean, scale, lr = fit_lr(x, y, c)
     model = to_linear(features, mean, scale, lr)
     # The threshold sits at the CV-chosen operating point (a probability between two OOF scores).
@@ -292,20 +303,23 @@ def train_classifier(name: str, features, rows: list[dict], y: np.ndarray,
         "cv_by_C": {str(r[1]): r[0] for r in results}, "curve": curve,
         "operating_curve": operating, "operating_point_on": (f"held-out batches {FIRST_NEW_WRITER_BATCH}+"
                                                              if by_group and not chosen_on.all() else "all"),
-        "pooled_point": {"false_refusal": round(float((p[answerable] < point["threshold"]).mean()), 4),
-                         "unanswerable_refused": round(float((p[~answerable] < point["threshold"]).mean()), 4)},
+        "pooled_point": {"false_refusal": round(float(((p < point["threshold"]) | forced)[answerable].mean()), 4),
+                         "unanswerable_refused": round(float(((p < point["threshold"]) | forced)[~answerable].mean()), 4)},
+        "rules": rule_report(p, answerable, ruled, chosen_on, point),
         "cv": "held-out batch" if by_group else "stratified 5-fold",
         "stratified_curve": stratified_curve, "stratified_point": best_point(stratified_curve, int(answerable.sum())),
         "n": int(len(y)), "n_unanswerable": int((~answerable).sum()),
+        "held_out_p": [round(float(v), 4) for v in p],  # per question, for --oof-out; not written to the CV file
     }
     if by_group:
         report["batches"] = {str(g): int((groups == g).sum()) for g in np.unique(groups)}
         report["auc"] = {"held-out batch": _auc(y, p), "stratified": _auc(y, stratified[c])}
-        report["by_batch"] = by_batch(p, answerable, groups, point["threshold"])
+        report["by_batch"] = by_batch(p, answerable, groups, point["threshold"], forced)
     if by_group and trees:  # what the trees add, on the same held-out batches
         alone = linear[c]
         report["auc_linear_only"] = {"held-out batch": _auc(y, alone)}
-        linear_point = best_point(refusal_curve(alone[chosen_on], answerable[chosen_on]), int(answerable[chosen_on].sum()))
+        linear_point = best_point(refusal_curve(alone[chosen_on], answerable[chosen_on], forced[chosen_on]),
+                                  int(answerable[chosen_on].sum()))
         report["linear_only_point"] = linear_point
         print(f"[{name}] without the trees (C={c}): held-out AUC {_auc(y, alone):.4f}, refuses "
               f"{linear_point['unanswerable_refused']:.3f} at {linear_point['false_refusal']:.3f} on batches "
@@ -334,16 +348,41 @@ def new_writer_batches(groups: np.ndarray) -> np.ndarray:
     return mask if mask.any() else np.ones(len(groups), dtype=bool)
 
 
-def by_batch(p: np.ndarray, answerable: np.ndarray, groups: np.ndarray, threshold: float) -> dict[str, dict]:
+def by_batch(p: np.ndarray, answerable: np.ndarray, groups: np.ndarray, threshold: float,
+             forced: np.ndarray | None = None) -> dict[str, dict]:
     """Each writing batch's figures at ``threshold`` from its held-out predictions: how much a new
-    writer's questions move them (the pooled point hides it)."""
+    writer's questions move them (the pooled point hides it). ``forced``: refused by a rule."""
+    forced = np.zeros(len(p), dtype=bool) if forced is None else forced
     out = {}
     for g in sorted(np.unique(groups), key=lambda label: (batch_number(label), str(label))):  # 9 before 10
         m = groups == g
-        refused = p < threshold
+        refused = (p < threshold) | forced
         out[str(g)] = {"false_refusal": round(float(refused[m & answerable].mean()), 4),
                        "unanswerable_refused": round(float(refused[m & ~answerable].mean()), 4),
                        "n_answerable": int((m & answerable).sum()), "n_unanswerable": int((m & ~answerable).sum())}
+    return out
+
+
+def rule_report(p: np.ndarray, answerable: np.ndarray, ruled: list[tuple[str, ...]], chosen_on: np.ndarray,
+                point: dict) -> dict[str, dict]:
+    """What each refusal rule does beside the classifier at the chosen point: the answerable and unanswerable
+    questions it refuses, those of them the classifier would not refuse, and the operating point the
+    classifier would reach on the same held-out predictions without that rule (a rule earns its place when
+    the point is better with it)."""
+    out = {}
+    n_answerable = int(answerable[chosen_on].sum())
+    for name in sorted({n for r in ruled for n in r}):
+        hit = np.array([name in r for r in ruled])
+        rest = np.array([bool(set(r) - {name}) for r in ruled])
+        alone = hit & ~(p < point["threshold"]) & ~rest
+        without = best_point(refusal_curve(p[chosen_on], answerable[chosen_on], rest[chosen_on]), n_answerable)
+        out[name] = {"answerable": int((hit & answerable).sum()), "unanswerable": int((hit & ~answerable).sum()),
+                     "answerable_only_by_it": int((alone & answerable).sum()),
+                     "unanswerable_only_by_it": int((alone & ~answerable).sum()),
+                     "point_without_it": without}
+        print(f"  rule {name}: refuses {out[name]['unanswerable']} unanswerable ({out[name]['unanswerable_only_by_it']} "
+              f"only by it) and {out[name]['answerable']} answerable ({out[name]['answerable_only_by_it']} only by it); "
+              f"without it the point is {without['unanswerable_refused']:.3f} at {without['false_refusal']:.3f}")
     return out
 
 
@@ -458,6 +497,8 @@ def main(argv=None) -> int:
     ap.add_argument("--evaluate", default="", help="also report the extractive figures on this split (e.g. tune)")
     ap.add_argument("--index-dir", type=Path, default=ROOT / "index",
                     help="index to train on (default: the committed sample index, as `rag eval --index-dir index`)")
+    ap.add_argument("--oof-out", type=Path, default=None,
+                    help="also write each question's held-out P(answerable) and refusing rules (JSON lines), to read misses")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "rag_judge_vectors.pkl")
     args = ap.parse_args(argv)
 
@@ -518,14 +559,17 @@ def main(argv=None) -> int:
 
     # 2. question-level features with the trained ranker; a cross-lingual question's also as it is answered,
     # its sentences matched through the glossary's Chinese words (``translation``), for its own model
-    rows, translated, labels, crosslingual, top1 = [], [], [], [], []
+    rows, translated, labels, crosslingual, top1, ruled, ruled_as_is = [], [], [], [], [], [], []
     for i, (q, analysis, passages) in enumerate(items):
         evidence = gather_evidence(analysis, passages, index, embedder, ranker=fold_rankers[fold_of[i]],
                                    subject=subject_off)
         rows.append(evidence.features)
-        translated.append(gather_evidence(analysis, passages, index, embedder, ranker=fold_rankers[fold_of[i]],
-                                          subject=subject_off, translation=retriever.translation(q["question"])
-                                          ).features if analysis.crosslingual else evidence.features)
+        answered = (gather_evidence(analysis, passages, index, embedder, ranker=fold_rankers[fold_of[i]],
+                                    subject=subject_off, translation=retriever.translation(q["question"]))
+                    if analysis.crosslingual else evidence)  # as the question is answered
+        translated.append(answered.features)
+        ruled.append(rules_refusing(answered))
+        ruled_as_is.append(rules_refusing(evidence))
         labels.append(0 if q["type"] == "unanswerable" else 1)
         crosslingual.append(analysis.crosslingual)
         if q["type"] != "unanswerable":
@@ -534,14 +578,16 @@ def main(argv=None) -> int:
     print(f"ranker (cross-fitted) top-1 sentence holds the evidence for {np.mean(top1):.3f} of answerable questions")
 
     batches = np.array([q.get("batch", "") for q, _, _ in items])
-    full, full_report = train_classifier("full", QUESTION_FEATURES, rows, y, batches, trees=True)
+    # the rules as each model's questions are read: the full model's as they are, the other's through the glossary
+    full, full_report = train_classifier("full", QUESTION_FEATURES, rows, y, batches, trees=True, ruled=ruled_as_is)
     # Questions in another language get a model of their own, trained on them alone over every feature as they
     # are answered (through the glossary). Held out by batch on the 287 English tune questions of batches 3–21,
     # it separates them with AUC 0.836 against 0.743 for the embedding features (SEMANTIC_FEATURES) trained on
     # every question, which this model replaced; trees beside it did not help (0.822).
     other = np.array(crosslingual)
     crosslingual_model, crosslingual_report = train_classifier(
-        "crosslingual", QUESTION_FEATURES, [r for r, c in zip(translated, crosslingual) if c], y[other], batches[other])
+        "crosslingual", QUESTION_FEATURES, [r for r, c in zip(translated, crosslingual) if c], y[other], batches[other],
+        ruled=[r for r, c in zip(ruled, crosslingual) if c])
 
     # 3. the subject floor: every answerable tune question of its language clears it
     kinds = [question_kind(q) for q, _, _ in items]
@@ -558,6 +604,14 @@ def main(argv=None) -> int:
         "max_false_refusals": MAX_FALSE_REFUSALS, "folds": FOLDS, "repeats": REPEATS, "operating_point_cv": full_report["cv"],
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    full_p, crosslingual_p = full_report.pop("held_out_p"), iter(crosslingual_report.pop("held_out_p"))
+    if args.oof_out:
+        with args.oof_out.open("w", encoding="utf-8") as f:
+            for (q, _, _), p_full, cl, rules, rules_as_is in zip(items, full_p, crosslingual, ruled, ruled_as_is):
+                f.write(json.dumps({"id": q["id"], "batch": q.get("batch", ""), "kind": question_kind(q),
+                                    "crosslingual": cl, "p": next(crosslingual_p) if cl else p_full,
+                                    "threshold": (crosslingual_model if cl else full).threshold,
+                                    "rules": list(rules if cl else rules_as_is)}, ensure_ascii=False) + "\n")
     model = JudgeModel(ranker, full, crosslingual_model, subject, meta)
     data = model.to_dict()
     assert data["format"] == MODEL_FORMAT

@@ -22,6 +22,31 @@ def test_the_refusal_curve_counts_both_kinds_below_each_threshold():
     assert at[0.8]["false_refusal"] == round(1 / 3, 4)  # the curve keeps four decimals
 
 
+def test_a_question_a_rule_refuses_counts_as_refused_at_every_threshold():
+    p = np.array([0.1, 0.9, 0.8, 0.9])
+    answerable = np.array([False, False, True, True])
+    forced = np.array([False, True, False, True])  # a rule refuses one unanswerable and one answerable question
+    at = {pt["threshold"]: pt for pt in train_judge.refusal_curve(p, answerable, forced)}
+    assert at[0.0] == {"threshold": 0.0, "false_refusal": 0.5, "unanswerable_refused": 0.5}
+    assert at[0.8] == {"threshold": 0.8, "false_refusal": 0.5, "unanswerable_refused": 1.0}
+    out = train_judge.by_batch(p, answerable, np.array(["a"] * 4), 0.5, forced)
+    assert out["a"]["false_refusal"] == 0.5 and out["a"]["unanswerable_refused"] == 1.0
+
+
+def test_each_rule_is_reported_with_the_point_the_classifier_reaches_without_it():
+    p = np.array([0.1, 0.6, 0.6] + [0.9] * 60)
+    answerable = np.array([False] * 3 + [True] * 60)
+    ruled = [(), ("period",), ()] + [()] * 59 + [("list",)]
+    everyone = np.ones(len(p), dtype=bool)
+    point = {"threshold": 0.5}
+    report = train_judge.rule_report(p, answerable, ruled, everyone, point)
+    assert report["period"]["unanswerable"] == 1 and report["period"]["unanswerable_only_by_it"] == 1
+    assert report["period"]["answerable"] == 0
+    assert report["list"] == {**report["list"], "answerable": 1, "answerable_only_by_it": 1, "unanswerable": 0}
+    # without the list rule, no answerable question is refused below 0.9: the classifier alone can reach 0% here
+    assert report["list"]["point_without_it"]["false_refusal"] == 0.0
+
+
 def test_the_operating_point_keeps_the_false_refusal_bound_within_the_target():
     curve = [{"threshold": 0.3, "false_refusal": 0.0, "unanswerable_refused": 0.4},
              {"threshold": 0.5, "false_refusal": 0.03, "unanswerable_refused": 0.6},

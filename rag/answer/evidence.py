@@ -19,10 +19,11 @@ question-level features the answerability judge reads are computed from them.
 subject at all: the LLM-mode gate refuses before calling the model only when it is False.
 It is False when the passages are too far from the question (``on_subject``) or never
 mention one of its proper names (``is_proper_name``: 厦门, SU7). Three slot
-rules read the ranked sentences and are carried on the Evidence for the judge:
+checks read the ranked sentences and are carried on the Evidence for the judge:
 ``period_mismatch`` (2023年全年 asked, 2023年1—10月 given) and ``day_missing`` (哪一天 asked, 3月下旬
-given) from ``rag/answer/periods.py``, and ``list_shortfall`` (18所高校 stated, six places listed) from
-``rag/answer/lists.py``.
+given) from ``rag/answer/periods.py``, which the judge's rules refuse on, and ``list_shortfall`` (18所高校
+stated, six places listed) from ``rag/answer/lists.py``, which the classifier weighs as the feature
+``list_short``.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ SENTENCE_FEATURES = (
 QUESTION_FEATURES = (
     "best_similarity", "similarity_contrast", "best_score", "best_coverage", "entity_share", "slot_support",
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
-    "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage", "enumerates",
+    "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage", "enumerates", "list_short",
 )
 
 _ENDS_SENTENCE_RE = re.compile(r"[。！；!;…][”’」』）)]*$")
@@ -657,11 +658,12 @@ def gather_evidence(
     features = question_features(analysis, passages, ranked, entity_share)
     features["subject_coverage"] = subject_coverage(analysis, joined, idf)
     # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
+    shortfall = list_shortfall(analysis, passages, ranked, getattr(index, "documents", None))
+    features["list_short"] = 1.0 if shortfall else 0.0
     return Evidence(analysis, passages, ranked, features, missing, found,
                     subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),
                     missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked),
-                    list_shortfall=list_shortfall(analysis, passages, ranked, getattr(index, "documents", None)),
-                    day_missing=day_missing(analysis, ranked))
+                    list_shortfall=shortfall, day_missing=day_missing(analysis, ranked))
 
 
 def on_subject(features: dict[str, float], crosslingual: bool, subject: dict) -> bool:

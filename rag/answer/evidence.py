@@ -657,9 +657,9 @@ def gather_evidence(
     ranked = sorted(candidates, key=lambda c: -c.score)
     features = question_features(analysis, passages, ranked, entity_share)
     features["subject_coverage"] = subject_coverage(analysis, joined, idf)
-    # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
     shortfall = list_shortfall(analysis, passages, ranked, getattr(index, "documents", None))
     features["list_short"] = 1.0 if shortfall else 0.0
+    # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
     return Evidence(analysis, passages, ranked, features, missing, found,
                     subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),
                     missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked),

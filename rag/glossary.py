@@ -56,6 +56,9 @@ _CEDICT_LINE_RE = re.compile(r"\S+ (?P<word>\S+) \[(?P<pinyin>[^\]]*)\] /(?P<glo
 _GLOSS_NOTE_RE = re.compile(r"\([^)]*\)")
 _GLOSS_LEAD_RE = re.compile(r"^(?:to|a|an|the) ")
 _ENGLISH_WORD_RE = re.compile(r"[a-z]+(?:-[a-z]+)?")
+_GLOSS_WORD_RE = re.compile(r"[A-Za-z]+")
+_POSSESSIVE_RE = re.compile(r"['’]s$")
+MIN_NAME_CHARS = 3  # shorter capitalised words (AI, US) are abbreviations the articles write in Chinese or as they are
 _EN_ZH_RE = re.compile(f"([A-Za-z][A-Za-z0-9.&\\-]*(?: [A-Za-z][A-Za-z0-9.&\\-]*){{0,4}})\\s*[（(]\\s*([{CJK_RANGES}]{{2,10}})\\s*[）)]")
 
 
@@ -105,13 +108,40 @@ def proper_nouns() -> frozenset[str]:
     return frozenset(proper - common)
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Every word CC-CEDICT's glosses write in lower case (company, revenue, intuit…): ordinary English, not
+    a name. A word its glosses write capitalised only (Nike, Etsy) is a name. Empty without the dictionary;
+    loaded once, on the first question in another language."""
+    path = cedict_path()
+    if path is None:
+        return frozenset()
+    words: set[str] = set()
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            m = _CEDICT_LINE_RE.match(line)
+            if m:
+                words.update(w for w in _GLOSS_WORD_RE.findall(m["glosses"]) if w.islower())
+    return frozenset(words)
+
+
+def pinyin_of(text: str) -> str:
+    """``text`` in toneless pinyin, lower case, without spaces (西城区 → xichengqu): a name written in
+    pinyin (Xicheng) is found in it even where jieba cut the Chinese word longer."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(text)).lower()
+
+
 @dataclass
 class Glossary:
     """Latin spelling (lower case, no spaces) → Chinese names of the articles; English word or
-    phrase → Chinese words of the articles that translate it."""
+    phrase → Chinese words of the articles that translate it; ``words``, the English words that are not
+    names (``english_words``)."""
 
     terms: dict[str, list[str]] = field(default_factory=dict)
     senses: dict[str, list[str]] = field(default_factory=dict)
+    words: frozenset[str] = frozenset()
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], dictionary: Path | None = None) -> "Glossary":
@@ -140,7 +170,7 @@ class Glossary:
             with dictionary.open(encoding="utf-8") as lines:
                 found = read_dictionary(lines, counts)
             senses = {g: sorted(ws, key=lambda w: (-counts[w], w)) for g, ws in found.items()}
-        return cls(terms, senses)
+        return cls(terms, senses, english_words() if dictionary is not None else frozenset())
 
     def expand(self, question: str) -> list[str]:
         """Chinese names for the capitalised words of ``question``, then Chinese words for its English words."""
@@ -178,4 +208,30 @@ class Glossary:
         return list(dict.fromkeys(found))
 
 
-__all__ = ["Glossary", "cedict_path", "proper_nouns", "read_dictionary"]
+    def unknown_names(self, question: str) -> list[str]:
+        """The capitalised words of ``question`` that neither name something of the articles (``names``, the
+        dictionary's phrases) nor are ordinary English (``words``, ``ENGLISH_STOP_WORDS``): Nike, Etsy,
+        Tencent. The judge looks for them in the retrieved passages themselves (``unplaced_names``), since
+        the articles write some Latin names as they are (ChatGPT) or in pinyin the glossary keys otherwise."""
+        words = _CAPITALISED_RE.findall(question)
+        placed: set[int] = set()
+        for n in range(MAX_RUN, 0, -1):
+            for i in range(len(words) - n + 1):
+                run = words[i:i + n]
+                if self.terms.get(_key("".join(run))) or self.senses.get(" ".join(run).lower()):
+                    placed |= set(range(i, i + n))
+
+        def ordinary(part: str) -> bool:
+            word = part.lower()
+            return (len(part) < MIN_NAME_CHARS or word in ENGLISH_STOP_WORDS or word in self.words
+                    or word.removesuffix("s") in self.words or bool(self.terms.get(_key(part)) or self.senses.get(word)))
+
+        unknown = []
+        for i, word in enumerate(words):
+            name = _POSSESSIVE_RE.sub("", word)
+            if i not in placed and not all(ordinary(part) for part in name.split("-") if part):
+                unknown.append(name)
+        return list(dict.fromkeys(unknown))
+
+
+__all__ = ["Glossary", "cedict_path", "english_words", "pinyin_of", "proper_nouns", "read_dictionary"]

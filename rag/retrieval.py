@@ -93,6 +93,14 @@ class HybridRetriever:
         glossary = self._ready_glossary()
         return glossary.expand(question) if glossary is not None else []
 
+    def unknown_names(self, question: str) -> list[str]:
+        """For a question in another language, its capitalised names the glossary cannot place (Nike, Etsy:
+        ``Glossary.unknown_names``); [] for a Chinese question, or while a large index's glossary is built."""
+        if not is_crosslingual(question):
+            return []
+        glossary = self._ready_glossary()
+        return glossary.unknown_names(question) if glossary is not None else []
+
     def lexical_query(self, question: str) -> str:
         """The text BM25 searches: a question in another language with its ``translation``; a Chinese
         one as it is."""

@@ -6,6 +6,7 @@ from rag.answer.evidence import (
     shared_phrases,
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
     is_proper_name, known_to, mentions, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
+    CROSSLINGUAL_FEATURES, unplaced_names,
 )
 from rag.schema import Passage
 
@@ -179,6 +180,25 @@ def test_english_question_finds_the_chinese_sentence(passages, e5_embedder):
     ev = gather_evidence("How many countries have Biocytogen's mice been shipped to?", passages, None, e5_embedder)
     assert ev.analysis.crosslingual
     assert "26个国家" in ev.best.text
+
+
+def test_a_name_is_placed_by_the_passages_as_written_or_in_pinyin():
+    ps = [passage("ChatGPT发布后，西城区和金融街的机构都在讨论。", "金融街")]
+    assert unplaced_names(["ChatGPT", "Xicheng", "Nike"], ps) == ["Nike"]
+    assert unplaced_names(["Jie"], [passage("唐杰说", "t")]) == ["Jie"]  # too short to look for in pinyin
+    assert unplaced_names([], ps) == []
+
+
+def test_an_english_question_naming_what_the_passages_never_place_says_so(passages, e5_embedder):
+    question = "What was Nike's revenue last year?"
+    named = gather_evidence(question, passages, None, e5_embedder, unknown_names=["Nike"])
+    assert named.features["unplaced_names"] == 1.0 and named.unplaced == ["Nike"]
+    placed = gather_evidence("How many countries have Biocytogen's mice been shipped to?", passages, None,
+                             e5_embedder, unknown_names=["Baiaosaitu"])  # 百奥赛图 in pinyin
+    assert placed.features["unplaced_names"] == 0.0
+    assert gather_evidence(question, [], None, e5_embedder, unknown_names=["Nike"]).features["unplaced_names"] == 1.0
+    assert CROSSLINGUAL_FEATURES[:len(QUESTION_FEATURES)] == QUESTION_FEATURES
+    assert set(CROSSLINGUAL_FEATURES) <= set(named.features)
 
 
 @pytest.mark.slow

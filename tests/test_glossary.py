@@ -1,7 +1,7 @@
 """The glossary maps a question's pinyin and English names, and its English words, to the articles'
 Chinese terms."""
 
-from rag.glossary import DICTIONARY_SENSES, Glossary, cedict_path, proper_nouns, read_dictionary
+from rag.glossary import DICTIONARY_SENSES, Glossary, cedict_path, english_words, pinyin_of, proper_nouns, read_dictionary
 
 ARTICLES = [
     "青岛崂山区发布城市云脑。崂山的数字道路共14公里。崂山的城市大脑由浪潮卓数建设。",
@@ -97,3 +97,25 @@ def test_proper_nouns_are_the_words_the_dictionary_gives_only_capitalised_pinyin
     names = proper_nouns()
     assert {"厦门", "深圳", "宁德"} <= names
     assert not {"东西", "普通", "收入"} & names  # common words (东西 is also 「east and west」, lower case)
+
+
+def test_ordinary_english_is_what_the_dictionary_writes_in_lower_case():
+    words = english_words()
+    assert {"revenue", "company", "price", "fiscal"} <= words
+    assert not {"nike", "etsy", "tencent"} & words  # names: capitalised in its glosses, or absent
+
+
+def test_unknown_names_are_the_capitalised_words_nothing_places():
+    g = Glossary.from_texts(ARTICLES, cedict_path())
+    assert g.unknown_names("What was Nike's revenue in its most recent fiscal year?") == ["Nike"]
+    assert g.unknown_names("How many users does DXY have?") == []  # a bracketed pair of the articles
+    assert g.unknown_names("How many kilometres of digital roads has Laoshan District built?") == []  # pinyin
+    assert g.unknown_names("What Is The Revenue?") == []  # ordinary words, capitalised or not
+    assert g.unknown_names("When did Laoshan-Biocytogen and AI start?") == []  # each part placed; AI too short
+    assert g.unknown_names("Who founded Etsy and Nike?") == ["Etsy", "Nike"]
+    assert Glossary.from_texts(ARTICLES).unknown_names("What is ordinary?") == []
+
+
+def test_pinyin_of_spells_chinese_without_tones_or_spaces():
+    assert pinyin_of("西城区") == "xichengqu"
+    assert "zhujiang" in pinyin_of("珠江路的硅巷")

@@ -5,7 +5,7 @@ import pytest
 
 from rag.answer.analysis import analyze
 from rag.answer.base import Verdict
-from rag.answer.evidence import QUESTION_FEATURES, Evidence, LinearModel, SentenceEvidence
+from rag.answer.evidence import CROSSLINGUAL_FEATURES, QUESTION_FEATURES, Evidence, LinearModel, SentenceEvidence
 from rag.answer.judge import (
     MODEL_PATH, REFUSAL_RULES, Classifier, Decision, EvidenceJudge, Judge, JudgeModel, default_model, refusal_reason,
     rules_refusing,
@@ -114,7 +114,7 @@ def test_the_packaged_model_is_trained_and_versioned():
     model = default_model()
     assert model.full is not None and model.crosslingual is not None
     assert list(model.full.model.features) == list(QUESTION_FEATURES)
-    assert list(model.crosslingual.model.features) == list(QUESTION_FEATURES)
+    assert list(model.crosslingual.model.features) == list(CROSSLINGUAL_FEATURES)
     assert data["meta"]["split"] == "tune" and len(data["meta"]["questions_sha256"]) == 16
     assert 0.0 < model.full.threshold < 1.0
     assert np.isfinite(model.ranker.coef).all()
@@ -187,3 +187,11 @@ def test_a_figure_for_another_period_is_refused_whatever_the_classifier_says():
     # a proper name the passages never mention says more, and comes first
     ev.missing_names = ["厦门"]
     assert refusal_reason(ev) == "文章中没有提到“厦门”"
+
+
+def test_an_english_question_naming_what_nothing_places_is_told_so():
+    q = "What was Nike's revenue last year?"
+    ev = evidence(q, {"best_similarity": 0.7})
+    ev.unplaced = ["Nike"]
+    refused = Judge(one_feature_model()).decide(q, ev)
+    assert not refused.answerable and refused.reason == "文章中没有提到“Nike”"

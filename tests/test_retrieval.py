@@ -92,6 +92,9 @@ def test_an_english_question_finds_the_article_by_its_pinyin_name(index):
     assert retriever.lexical_query("崂山区如何让城市更聪明？") == "崂山区如何让城市更聪明？"
     # the same Chinese words serve the judge, which matches an English question's sentences through them
     assert "崂山" in retriever.translation(question) and retriever.translation("崂山区如何让城市更聪明？") == []
+    # and the names it holds that nothing places, for the judge to look for in the passages
+    assert retriever.unknown_names("What was Nike's revenue last year?") == ["Nike"]
+    assert retriever.unknown_names(question) == [] and retriever.unknown_names("耐克的营收是多少？") == []
 
 
 def test_an_english_question_finds_the_article_by_its_words_translated(index):

@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..chunking import split_sentences
-from ..glossary import proper_nouns
+from ..glossary import MIN_PINYIN_KEY as MIN_PINYIN_NAME, pinyin_of, proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
@@ -64,6 +64,9 @@ QUESTION_FEATURES = (
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
     "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage", "enumerates", "list_short",
 )
+# A question in another language is judged on these and on whether it names something the passages never
+# place (``unplaced_names``: Nike, Etsy), which a Chinese question's missing proper names already tell.
+CROSSLINGUAL_FEATURES = QUESTION_FEATURES + ("unplaced_names",)
 
 _ENDS_SENTENCE_RE = re.compile(r"[。！；!;…][”’」』）)]*$")
 _QUESTION_END_RE = re.compile(r"[？?][”’」』）)]*$")
@@ -115,6 +118,8 @@ class Evidence:
     list_shortfall: ListShortfall | None = None
     # the date the best sentences give (「3月下旬」) when the question asks for the day and none names one
     day_missing: str | None = None
+    # an English question's capitalised names neither the glossary nor the passages place (Nike, Etsy)
+    unplaced: list[str] = field(default_factory=list)
 
     @property
     def qtype(self) -> str:
@@ -139,6 +144,7 @@ class Evidence:
             "period_mismatch": list(self.period_mismatch) if self.period_mismatch else None,
             "list_shortfall": self.list_shortfall.to_dict() if self.list_shortfall else None,
             "day_missing": self.day_missing,
+            "unplaced": list(self.unplaced),
         }
 
 
@@ -612,9 +618,31 @@ def stands_alone(question: str, word: str) -> bool:
     return False
 
 
+def unplaced_names(names: Sequence[str], passages: Sequence[Passage]) -> list[str]:
+    """The ``names`` (Latin, from an English question) the passages hold neither as written (ChatGPT) nor
+    in pinyin (Xicheng in 西城区: ``pinyin_of``); a name too short for pinyin (MIN_PINYIN_NAME) as written only."""
+    if not names:
+        return []
+    text = "".join(p.title + p.text for p in passages)
+    lower = text.lower()
+    spelled: str | None = None
+    left = []
+    for name in names:
+        if name.lower() in lower:
+            continue
+        letters = re.sub("[^a-z]", "", name.lower())
+        if len(letters) >= MIN_PINYIN_NAME:
+            spelled = pinyin_of(text) if spelled is None else spelled
+            if letters in spelled:
+                continue
+        left.append(name)
+    return left
+
+
 def gather_evidence(
     question: str | QuestionAnalysis, passages: Sequence[Passage], index: Any, embedder: Any,
     *, ranker: LinearModel | None = None, subject: dict | None = None, translation: Sequence[str] = (),
+    unknown_names: Sequence[str] = (),
 ) -> Evidence:
     """Rank the sentences of ``passages`` for ``question`` and describe how well they answer it.
 
@@ -624,6 +652,8 @@ def gather_evidence(
     model file's. ``translation`` holds the articles' Chinese words for a question in another
     language (the retriever's glossary: Laoshan → 崂山, revenue → 收入): its sentences are then
     matched word by word through them, where an English question's own words match nothing.
+    ``unknown_names`` are its capitalised names the glossary cannot place (``Glossary.unknown_names``):
+    the feature ``unplaced_names`` says whether the passages do not place one of them either.
     """
     analysis = question if isinstance(question, QuestionAnalysis) else analyze(question)
     passages = list(passages)
@@ -642,9 +672,11 @@ def gather_evidence(
         if is_proper_name(e, analysis.text) and not mentions(joined, e) and not known_to(e, idf)]
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
+    unplaced = unplaced_names(unknown_names, passages)
     if not candidates:
-        return Evidence(analysis, passages, [], question_features(analysis, passages, [], entity_share),
-                        missing, found, subject_found=False, missing_names=names)
+        return Evidence(analysis, passages, [], {**question_features(analysis, passages, [], entity_share),
+                                                 "unplaced_names": 1.0 if unplaced else 0.0},
+                        missing, found, subject_found=False, missing_names=names, unplaced=unplaced)
     qv = question_vector(analysis.text, embedder)
     sv = sentence_vectors([c.text for c in candidates], index, embedder)
     sims = sv @ qv
@@ -659,11 +691,12 @@ def gather_evidence(
     features["subject_coverage"] = subject_coverage(analysis, joined, idf)
     shortfall = list_shortfall(analysis, passages, ranked, getattr(index, "documents", None))
     features["list_short"] = 1.0 if shortfall else 0.0
+    features["unplaced_names"] = 1.0 if unplaced else 0.0
     # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
     return Evidence(analysis, passages, ranked, features, missing, found,
                     subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),
                     missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked),
-                    list_shortfall=shortfall, day_missing=day_missing(analysis, ranked))
+                    list_shortfall=shortfall, day_missing=day_missing(analysis, ranked), unplaced=unplaced)
 
 
 def on_subject(features: dict[str, float], crosslingual: bool, subject: dict) -> bool:

@@ -28,11 +28,13 @@ from .rewriting import KeyTermRewriter, LLMRewriter, Rewriter
 class Resources:
     """What the judge and the generators use: the live index (idf, stored sentence vectors),
     the embedder (the e5 model the index was built with; loaded on first use) and, when the
-    retriever has a glossary, the articles' Chinese words for a question in another language."""
+    retriever has a glossary, the articles' Chinese words for a question in another language and the
+    names in it the glossary cannot place."""
 
     index: Any = None
     embedder: Any = None
     translate: Callable[[str], Sequence[str]] | None = None
+    unknown_names: Callable[[str], Sequence[str]] | None = None
 
 
 @dataclass

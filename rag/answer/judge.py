@@ -65,8 +65,9 @@ def refusal_reason(evidence: Evidence) -> str:
     if not evidence.passages or not evidence.sentences:
         return "没有检索到相关的文章内容"
     # The articles are Chinese: an English question's own words (「little giant」) are missing from them by nature.
+    # An English question's own Latin names count when nothing placed them (Nike, where the glossary knows Laoshan).
     missing = evidence.missing_names or [e for e in evidence.missing_entities
-                                         if not analysis.crosslingual or CJK_RE.search(e)]
+                                         if not analysis.crosslingual or CJK_RE.search(e)] or evidence.unplaced
     # A day asked for says more than the period rule, which reads 「3月哪一天」 as asking about March.
     if evidence.day_missing and not missing:
         return f"文章只说到{_quote(evidence.day_missing)}，没有给出具体哪一天"
@@ -150,23 +151,27 @@ class EvidenceJudge:
     """The pipeline's judge step (``rag.answer.base.Judge``): gather the evidence, then decide.
 
     ``index`` gives IDF weights and stored sentence vectors, ``embedder`` the e5 model, ``translate``
-    (optional) the articles' Chinese words for a question in another language;
+    (optional) the articles' Chinese words for a question in another language, ``unknown_names``
+    (optional) the names in it the glossary cannot place;
     the ``Verdict`` carries the evidence on to the generator, so nothing is computed twice.
     """
 
     def __init__(self, index: Any, embedder: Any, judge: Judge | None = None,
-                 translate: Callable[[str], Sequence[str]] | None = None) -> None:
+                 translate: Callable[[str], Sequence[str]] | None = None,
+                 unknown_names: Callable[[str], Sequence[str]] | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.judge = judge or Judge()
         self.translate = translate
+        self.unknown_names = unknown_names
 
     def __call__(self, question: str, passages: list) -> Verdict:
         analysis = analyze(question)
         model = self.judge.model
         evidence = gather_evidence(analysis, passages, self.index, self.embedder,
                                    ranker=model.ranker, subject=model.subject,
-                                   translation=self.translate(question) if self.translate else ())
+                                   translation=self.translate(question) if self.translate else (),
+                                   unknown_names=self.unknown_names(question) if self.unknown_names else ())
         decision = self.judge.decide(analysis, evidence)
         reason = decision.reason or (refusal_reason(evidence) if not evidence.subject_found else "")
         return Verdict(decision.answerable, evidence.subject_found, reason, evidence, decision.probability)

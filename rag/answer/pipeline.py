@@ -214,7 +214,8 @@ def make_judge(settings: Settings, resources: Resources) -> Judge | None:
         return None
     from .judge import EvidenceJudge
 
-    return EvidenceJudge(resources.index, resources.embedder, translate=resources.translate)
+    return EvidenceJudge(resources.index, resources.embedder, translate=resources.translate,
+                         unknown_names=resources.unknown_names)
 
 
 def build_pipeline(settings: Settings, retriever: Retriever, *, index=None, embedder=None
@@ -228,6 +229,7 @@ def build_pipeline(settings: Settings, retriever: Retriever, *, index=None, embe
         from ..embedding import make_embedder
 
         embedder = make_embedder(settings.embed_model)
-    resources = Resources(index=index, embedder=embedder, translate=getattr(retriever, "translation", None))
+    resources = Resources(index=index, embedder=embedder, translate=getattr(retriever, "translation", None),
+                          unknown_names=getattr(retriever, "unknown_names", None))
     return AnswerPipeline(retriever, make_strategy(settings, resources),
                           make_judge(settings, resources), top_k=settings.top_k)

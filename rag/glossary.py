@@ -108,12 +108,12 @@ def proper_nouns() -> frozenset[str]:
     return frozenset(proper - common)
 
 
-@lru_cache(maxsize=1)
-def english_words() -> frozenset[str]:
-    """Every word CC-CEDICT's glosses write in lower case (company, revenue, intuit…): ordinary English, not
-    a name. A word its glosses write capitalised only (Nike, Etsy) is a name. Empty without the dictionary;
-    loaded once, on the first question in another language."""
-    path = cedict_path()
+@lru_cache(maxsize=2)
+def english_words(path: Path | None = None) -> frozenset[str]:
+    """Every word the glosses of CC-CEDICT (``path``, default ``cedict_path()``) write in lower case (company,
+    revenue): ordinary English, not a name. A word its glosses write capitalised only (Nike, Etsy) is a name.
+    Empty without the dictionary; read once, with the glossary, on the first question in another language."""
+    path = path or cedict_path()
     if path is None:
         return frozenset()
     words: set[str] = set()
@@ -170,7 +170,7 @@ class Glossary:
             with dictionary.open(encoding="utf-8") as lines:
                 found = read_dictionary(lines, counts)
             senses = {g: sorted(ws, key=lambda w: (-counts[w], w)) for g, ws in found.items()}
-        return cls(terms, senses, english_words() if dictionary is not None else frozenset())
+        return cls(terms, senses, english_words(dictionary) if dictionary is not None else frozenset())
 
     def expand(self, question: str) -> list[str]:
         """Chinese names for the capitalised words of ``question``, then Chinese words for its English words."""

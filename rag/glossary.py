@@ -28,7 +28,7 @@ from collections import Counter
 from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Iterable
+from typing import Callable, Collection, Iterable
 
 from .text import CJK_RANGES, ENGLISH_STOP_WORDS, jieba
 
@@ -133,6 +133,21 @@ def pinyin_of(text: str) -> str:
     return "".join(lazy_pinyin(text)).lower()
 
 
+def _matched_runs(words: list[str], lookup: Callable[[list[str]], list[str] | None]
+                  ) -> list[tuple[range, list[str]]]:
+    """The runs of up to MAX_RUN consecutive ``words`` that ``lookup`` finds (Dingxiang Yuan → 丁香园), longest
+    first and none overlapping a longer one: each as (its word positions, what ``lookup`` gave)."""
+    used: set[int] = set()
+    found = []
+    for n in range(MAX_RUN, 0, -1):
+        for i in range(len(words) - n + 1):
+            span = range(i, i + n)
+            if used.isdisjoint(span) and (hit := lookup(words[i:i + n])):
+                found.append((span, hit))
+                used.update(span)
+    return found
+
+
 @dataclass
 class Glossary:
     """Latin spelling (lower case, no spaces) → Chinese names of the articles; English word or
@@ -194,18 +209,8 @@ class Glossary:
 
     def names(self, question: str) -> list[str]:
         """Chinese names for the capitalised Latin words of ``question`` (longest runs first)."""
-        words = _CAPITALISED_RE.findall(question)
-        found: list[str] = []
-        used: set[int] = set()
-        for n in range(MAX_RUN, 0, -1):
-            for i in range(len(words) - n + 1):
-                if used & set(range(i, i + n)):
-                    continue
-                hit = self.terms.get(_key("".join(words[i:i + n])))
-                if hit:
-                    found += [t for t in hit if t not in question]
-                    used |= set(range(i, i + n))
-        return list(dict.fromkeys(found))
+        runs = _matched_runs(_CAPITALISED_RE.findall(question), lambda run: self.terms.get(_key("".join(run))))
+        return list(dict.fromkeys(t for _, hit in runs for t in hit if t not in question))
 
 
     def unknown_names(self, question: str) -> list[str]:
@@ -214,12 +219,8 @@ class Glossary:
         Tencent. The judge looks for them in the retrieved passages themselves (``unplaced_names``), since
         the articles write some Latin names as they are (ChatGPT) or in pinyin the glossary keys otherwise."""
         words = _CAPITALISED_RE.findall(question)
-        placed: set[int] = set()
-        for n in range(MAX_RUN, 0, -1):
-            for i in range(len(words) - n + 1):
-                run = words[i:i + n]
-                if self.terms.get(_key("".join(run))) or self.senses.get(" ".join(run).lower()):
-                    placed |= set(range(i, i + n))
+        placed = {i for span, _ in _matched_runs(words, lambda run: self.terms.get(_key("".join(run)))
+                                                 or self.senses.get(" ".join(run).lower())) for i in span}
 
         def ordinary(part: str) -> bool:
             word = part.lower()

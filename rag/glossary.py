@@ -57,7 +57,6 @@ _GLOSS_NOTE_RE = re.compile(r"\([^)]*\)")
 _GLOSS_LEAD_RE = re.compile(r"^(?:to|a|an|the) ")
 _ENGLISH_WORD_RE = re.compile(r"[a-z]+(?:-[a-z]+)?")
 _GLOSS_WORD_RE = re.compile(r"[A-Za-z]+")
-_POSSESSIVE_RE = re.compile(r"['’]s$")
 MIN_NAME_CHARS = 3  # shorter capitalised words (AI, US) are abbreviations the articles write in Chinese or as they are
 _EN_ZH_RE = re.compile(f"([A-Za-z][A-Za-z0-9.&\\-]*(?: [A-Za-z][A-Za-z0-9.&\\-]*){{0,4}})\\s*[（(]\\s*([{CJK_RANGES}]{{2,10}})\\s*[）)]")
 
@@ -212,7 +211,6 @@ class Glossary:
         runs = _matched_runs(_CAPITALISED_RE.findall(question), lambda run: self.terms.get(_key("".join(run))))
         return list(dict.fromkeys(t for _, hit in runs for t in hit if t not in question))
 
-
     def unknown_names(self, question: str) -> list[str]:
         """The capitalised words of ``question`` that neither name something of the articles (``names``, the
         dictionary's phrases) nor are ordinary English (``words``, ``ENGLISH_STOP_WORDS``): Nike, Etsy,
@@ -228,10 +226,9 @@ class Glossary:
                     or word.removesuffix("s") in self.words or bool(self.terms.get(_key(part)) or self.senses.get(word)))
 
         unknown = []
-        for i, word in enumerate(words):
-            name = _POSSESSIVE_RE.sub("", word)
-            if i not in placed and not all(ordinary(part) for part in name.split("-") if part):
-                unknown.append(name)
+        for i, word in enumerate(words):  # a possessive's 's is no part of the word (Nike's → Nike)
+            if i not in placed and not all(ordinary(part) for part in word.split("-") if part):
+                unknown.append(word)
         return list(dict.fromkeys(unknown))
 
 

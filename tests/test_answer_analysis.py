@@ -1,8 +1,8 @@
 import pytest
 
 from rag.answer.analysis import (
-    QuestionAnalysis, analyze, answer_type, carries_number, expected_unit, extract_terms, is_crosslingual,
-    count_value, named_entities,
+    QuestionAnalysis, analyze, answer_type, asks_superlative, carries_number, expected_unit, extract_terms,
+    is_crosslingual, count_value, named_entities,
 )
 
 
@@ -33,6 +33,14 @@ from rag.answer.analysis import (
     ("几位作者里有几位是教授？", "number"),
     ("这几家公司一共有多少员工？", "number"),
     ("公司一共有几位创始人？", "number"),
+    # nor does 几 after 的, as "several" or inside a time clause; 「的几倍」 still asks
+    ("朔州报告讲创新的几个环节时，“技术开发”是怎么解释的？", "definition"),
+    ("浙江大学在杭州的几个校区分别叫什么？", "list"),
+    ("他拿过好几个奖，最重要的是哪个？", "other"),
+    ("今年的营收是去年的几倍？", "number"),
+    # 分别叫什么 names each item of a list; 怎么理解 asks what a term means
+    ("苏州那2支创新集群基金分别叫什么名字？", "list"),
+    ("林坚说的“创新生态”到底该怎么理解？", "definition"),
     # 在哪家/在哪所 asks for an organisation's name; 在哪个城市 still asks for a place
     ("袁磊是在哪家单位工作的？", "person"),
     ("杨慧新之前在哪家银行任职？", "person"),
@@ -170,3 +178,15 @@ def test_a_which_year_question_is_answered_by_years_only():
     assert date_values("发布会是什么时候开的？") is DATE_RE
     assert not YEAR_RE.search("9月1日，发布会在青岛举行") and YEAR_RE.search("公司2018年成立")
 
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("南京高新区科创基金合作的那些子基金里，规模最大的是哪一只？", True),
+    ("2022年国家综合创新能力排名里，排第一的是哪个国家？", True),
+    ("星火科研助手一次最多能上传几篇论文？", True),
+    # 最早 dates a first occurrence, which a passage gives without ranking anything
+    ("“第二支箭”最早是哪一年推出的？", False),
+    ("第一批央国企联合创新示范区设在了哪些地方？", False),  # 第一批 is an ordinal
+])
+def test_a_superlative_question_asks_for_the_top_of_a_ranking(question, asks):
+    assert asks_superlative(question) is asks

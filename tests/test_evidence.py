@@ -3,10 +3,10 @@ import pytest
 
 from rag.answer.analysis import analyze
 from rag.answer.evidence import (
-    shared_phrases,
+    SentenceEvidence, shared_phrases,
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
     is_proper_name, known_to, mentions, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
-    CROSSLINGUAL_FEATURES, unplaced_names,
+    CROSSLINGUAL_FEATURES, unplaced_names, question_features,
 )
 from rag.schema import Passage
 
@@ -54,7 +54,7 @@ def test_a_number_is_new_unless_the_question_holds_that_whole_number():
 
 
 def test_a_name_the_question_already_holds_fills_no_slot():
-    a = analyze("海尔在医疗健康领域的那两家上市公司分别叫什么？")
+    a = analyze("海尔在医疗健康领域的那家上市公司叫什么？")  # 「那两家…分别叫什么」 is a list question
     assert slot_filled(a, "海尔集团在医疗健康领域有很深的布局。")[1] is False
     assert slot_filled(a, "海尔旗下的上市公司有盈康生命，由盈康集团运营。")[1] is True
 
@@ -341,3 +341,16 @@ def test_shared_phrases_are_names_a_person_can_read_never_pieces_of_words():
     chinese = analyze("SU7和储能国际峰会有什么关系？")
     assert set(shared_phrases(chinese, joined)) == {"储能国际峰会", "SU7"}
     assert shared_phrases(analyze("What did the managers say?"), joined) == []  # 「manage」 is a piece of a word
+
+
+def test_a_superlative_is_unstated_unless_a_best_sentence_ranks_something():
+    def sentence(text):
+        return SentenceEvidence(passage=0, index=0, start=0, end=len(text), text=text)
+
+    q = analyze("鼓楼区那16个硅巷里，面积最大的是哪一个？")
+    listed = [sentence("鼓楼区已建成硅巷16个，总面积约60万平方米。")]
+    ranked = [sentence("其中，南京软件谷鼓楼园面积最大，达12万平方米。")]
+    assert question_features(q, [], listed, 1.0)["superlative_unstated"] == 1.0
+    assert question_features(q, [], ranked + listed, 1.0)["superlative_unstated"] == 0.0
+    # a question that ranks nothing never sets it
+    assert question_features(analyze("鼓楼区有多少个硅巷？"), [], listed, 1.0)["superlative_unstated"] == 0.0

@@ -32,7 +32,7 @@ _STOP_CHARS = re.compile("[的了是在有和与及对把被也还就其该这�
 _TYPE_PATTERNS = [
     ("why", re.compile("为什么|为何|原因|怎么会|何以|理由|\\bwhy\\b|\\breasons?\\b", re.I)),
     ("list", re.compile(
-        "哪些|哪几|有哪|几大|几方面|哪[两三四五六七八九十]|包括什么|包括哪|分别是什么|分别是(?!多少|几|多大|多久)|分别有(?!多少|几)"
+        "哪些|哪几|有哪|几大|几方面|哪[两三四五六七八九十]|包括什么|包括哪|分别是什么|分别是(?!多少|几|多大|多久)|分别有(?!多少|几)|分别叫"
         "|\\bwhat are\\b|\\bwhich\\b.*\\b(are|were)\\b|\\blist\\b|\\bname (the|some)\\b", re.I)),
     ("date", re.compile(
         "哪一年|哪年|何时|什么时候|哪一天|哪天|日期|什么时间|几月|几号|哪个月|年份"
@@ -53,7 +53,7 @@ _TYPE_PATTERNS = [
     # or a place: 「投资…数量最多的是哪家机构」 asks for an organisation.
     ("number", re.compile("比例|占比|比重|百分|金额|数量|增速|量级")),
     ("definition", re.compile(
-        "什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定|\\bwhat is\\b|\\bwhat does\\b.*\\bmean\\b",
+        "什么是|是什么|指什么|指的是|含义|意思|定义|是指|何谓|怎样界定|如何界定|怎么解释|如何解释|怎么理解|如何理解|\\bwhat is\\b|\\bwhat does\\b.*\\bmean\\b",
         re.I)),
 ]
 
@@ -110,8 +110,9 @@ _UNIT_ALIASES = {"岁数": "岁", "年龄": "岁", "钱": "元", "人民币": "�
 _ASK_RE = re.compile("多少|几[个家项次位名种倍岁条批所类只台款年天月]?|多大|多高|多长|多久|多远|哪一年|哪年|哪一天|哪天|何时"
                      "|什么时候|在哪里|在哪|哪里|哪家|哪个|哪所|哪位|谁|为什么|为何|什么")
 _FILLER_TAIL_RE = re.compile("(?:一共|总共|大概|大约|分别|究竟|到底|最后|最终|目前|现在|具体|已经|累计|共|是|有|为|达|要|了|的|在|由"
-                             "|从|被|卖|花|投|拿|到|能|用)+$")
+                             "|从|被|卖|花|投|拿|到|能|用|占|涨|降)+$")
 _FILLER_HEAD_RE = re.compile("^(?:的|是|有)+")
+_ASPECT_RE = re.compile("了(?!解)")  # 「拿到了江苏省…」: the aspect marker is no part of what is asked about
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -160,7 +161,10 @@ _ATTRIBUTE_QUESTION_RE = re.compile(r"的[\u4e00-\u9fff]{1,6}(?:是什么|指什
 
 
 # 几 that points back at things already named asks nothing: 「几位作者里…是谁」, 「这几项行动…什么样的生态」.
-_REFERRING_JI_RE = re.compile(r"(?:这|那|其中)几|几[个家项次位名种条批所类只台款][\u4e00-\u9fff]{0,6}?(?:里|当中|之中|中)")
+# So does 几 after 的 or as "several" (好几, 十几), and one inside a time clause: 「讲创新的几个环节时，…怎么解释」.
+# 「是去年的几倍」 still asks.
+_REFERRING_JI_RE = re.compile(r"(?:这|那|其中|好|十)几|的几(?![倍成])"
+                              r"|几[个家项次位名种条批所类只台款][\u4e00-\u9fff]{0,6}?(?:里|当中|之中|中|时)")
 
 
 def _asks(name: str, pattern: re.Pattern, question: str) -> bool:
@@ -314,7 +318,7 @@ def asked_attribute(question: str) -> str:
     before = before.split("的")[-1] if "的" in before else before[-4:]
     rest = re.split(r"[，,。？?！!、；;：:“”\"（）()\s]", question[m.end():])[0]
     if m.group().startswith(("多少", "几")):  # the counted noun: 多少粉丝, 几张GPU
-        after = re.match(r"[\u4e00-\u9fffA-Za-z]{1,4}", rest)
+        after = re.match(r"[\u4e00-\u9fffA-Za-z]{1,4}", _ASPECT_RE.sub("", rest))
         after_text = _FILLER_HEAD_RE.sub("", after.group()) if after else ""
         after_text = re.split("是|在|的|有|呢|吗", after_text)[0] if after_text else ""
         if after_text[:1] in _MEASURE_WORDS:
@@ -332,6 +336,16 @@ def asked_attribute(question: str) -> str:
 # (科陆电子) and are left to the person/organisation patterns.
 NAME_CLASSES = ("大学", "学院", "学校", "医院", "银行")
 _VALUE_CLASS_RE = re.compile(f"(?:哪|什么)[一个家所座]?({'|'.join(NAME_CLASSES)})")
+
+
+# A question that asks which one ranks first (「规模最大的是哪一只」, 「排第一的是哪家」): only a passage that states
+# a ranking can answer it; one that lists the candidates without ranking them cannot.
+_SUPERLATIVE_RE = re.compile(r"最(?:大|多|高|低|少|小|强|快|好|重要|成功|受欢迎)|(?:排名?|位居|位列)第一|第一名")
+
+
+def asks_superlative(question: str) -> bool:
+    """The question asks for the top (or bottom) of a ranking: 最大, 最多, 排第一."""
+    return bool(_SUPERLATIVE_RE.search(question))
 
 
 def value_class(question: str) -> str:

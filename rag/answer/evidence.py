@@ -42,7 +42,7 @@ from ..schema import Passage
 from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
 from .analysis import (
     DEFINITION_RE, FACTOID_TYPES, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
-    carries_number, date_values, tokens,
+    asks_superlative, carries_number, date_values, tokens,
 )
 from .lists import LIST_SENTENCES, ListShortfall, enumerates, list_shortfall
 from .model import LinearModel, default_model
@@ -63,6 +63,7 @@ QUESTION_FEATURES = (
     "best_similarity", "similarity_contrast", "best_score", "best_coverage", "entity_share", "slot_support",
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
     "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage", "enumerates", "list_short",
+    "superlative_unstated",
 )
 # A question in another language is judged on these and on whether it names something the passages never
 # place (``unplaced_names``: Nike, Etsy), which a Chinese question's missing proper names already tell.
@@ -77,6 +78,9 @@ _PERSON_RE = re.compile(
     rf"|[\u4e00-\u9fff]{{2,3}}(?:{SPEECH_VERB_RE})"
     r"|[\u4e00-\u9fff]{2,12}(?:公司|集团|银行|机构|协会|委员会|研究院|研究所|大学|学院|中心|基金|部|局|署)"
 )
+# A sentence that ranks something (最大, 居首, 排名第一, 领先): what a superlative question needs.
+_RANKING_RE = re.compile(r"最|第一|首位|榜首|之冠|居[^，。；]{0,4}[首前]|领先|冠军|排名|位列|名列")
+RANKING_SENTENCES = 3  # the best-ranked sentences read for a ranking: the answer's own sentence and its neighbours
 _LIST_ITEM_RE = re.compile(r"^(?:[一二三四五六七八九十]是|第[一二三四五六七八九十]|首先|其次|再次|最后|此外|[（(]?[一二三四五六七八九十\d][)）、.．])")
 
 
@@ -522,6 +526,8 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
     features["factoid"] = factoid
     features["factoid_slot_near"] = factoid * features["slot_near_support"]
     features["factoid_slot_attribute"] = factoid * features["slot_attribute"]
+    features["superlative_unstated"] = float(asks_superlative(analysis.text) and not any(
+        _RANKING_RE.search(c.text) for c in ranked[:RANKING_SENTENCES]))
     return features
 
 

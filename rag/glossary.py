@@ -91,12 +91,12 @@ def read_dictionary(lines: Iterable[str], vocabulary: Collection[str]) -> dict[s
 
 
 @lru_cache(maxsize=1)
-def proper_nouns() -> frozenset[str]:
-    """The simplified words CC-CEDICT gives only as proper nouns (capitalised pinyin: 厦门 [Xia4 men2],
-    宁德 [Ning2 de2]), none as a common word; empty without the dictionary. Loaded once, on first use."""
+def _word_kinds() -> tuple[frozenset[str], frozenset[str]]:
+    """(proper only, common only): the simplified words CC-CEDICT gives only with capitalised pinyin (厦门
+    [Xia4 men2]) and those it gives only in lower case (扎根 [zha1 gen1]). Read once, on first use."""
     path = cedict_path()
     if path is None:
-        return frozenset()
+        return frozenset(), frozenset()
     proper: set[str] = set()
     common: set[str] = set()
     with path.open(encoding="utf-8") as lines:
@@ -104,7 +104,19 @@ def proper_nouns() -> frozenset[str]:
             m = _CEDICT_LINE_RE.match(line)
             if m:
                 (proper if m["pinyin"][:1].isupper() else common).add(m["word"])
-    return frozenset(proper - common)
+    return frozenset(proper - common), frozenset(common - proper)
+
+
+def proper_nouns() -> frozenset[str]:
+    """The simplified words CC-CEDICT gives only as proper nouns (capitalised pinyin: 厦门 [Xia4 men2],
+    宁德 [Ning2 de2]), none as a common word; empty without the dictionary."""
+    return _word_kinds()[0]
+
+
+def common_words() -> frozenset[str]:
+    """The simplified words CC-CEDICT gives only as common words (扎根, 孵化器, 上市), none as a proper noun;
+    empty without the dictionary. jieba tags some of them as names (扎根/ns, 孵化器/nz): they name nothing."""
+    return _word_kinds()[1]
 
 
 @lru_cache(maxsize=2)
@@ -232,4 +244,4 @@ class Glossary:
         return list(dict.fromkeys(unknown))
 
 
-__all__ = ["Glossary", "cedict_path", "english_words", "pinyin_of", "proper_nouns", "read_dictionary"]
+__all__ = ["Glossary", "cedict_path", "common_words", "english_words", "pinyin_of", "proper_nouns", "read_dictionary"]

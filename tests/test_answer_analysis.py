@@ -68,6 +68,12 @@ def test_a_year_is_not_a_quantity():
     assert not carries_number("输送给全球26个国家和地区。", "元")
 
 
+def test_a_common_word_jieba_tags_as_a_name_is_no_entity():
+    # jieba tags 扎根 as a place name (ns); CC-CEDICT knows it only as "to take root"
+    assert named_entities("武汉理工氢电在武汉扎根发展，到现在是第几个年头了？") == ["武汉"]
+    assert "宁德" in named_entities("宁德现在的常住人口有多少？")
+
+
 def test_terms_and_entities():
     q = "东方金诚首席宏观分析师王青认为2024年消费会怎样？"
     terms = extract_terms(q)

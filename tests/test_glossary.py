@@ -1,7 +1,9 @@
 """The glossary maps a question's pinyin and English names, and its English words, to the articles'
 Chinese terms."""
 
-from rag.glossary import DICTIONARY_SENSES, Glossary, cedict_path, english_words, pinyin_of, proper_nouns, read_dictionary
+from rag.glossary import (
+    DICTIONARY_SENSES, Glossary, cedict_path, common_words, english_words, pinyin_of, proper_nouns, read_dictionary,
+)
 
 ARTICLES = [
     "青岛崂山区发布城市云脑。崂山的数字道路共14公里。崂山的城市大脑由浪潮卓数建设。",
@@ -97,6 +99,13 @@ def test_proper_nouns_are_the_words_the_dictionary_gives_only_capitalised_pinyin
     names = proper_nouns()
     assert {"厦门", "深圳", "宁德"} <= names
     assert not {"东西", "普通", "收入"} & names  # common words (东西 is also 「east and west」, lower case)
+
+
+def test_common_words_are_the_words_the_dictionary_gives_only_in_lower_case():
+    words = common_words()
+    assert {"扎根", "孵化器", "收入"} <= words
+    assert not {"厦门", "宁德"} & words
+    assert not words & proper_nouns()
 
 
 def test_ordinary_english_is_what_the_dictionary_writes_in_lower_case():

@@ -17,6 +17,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from ..lexical import tokenize
+from ..glossary import common_words
 from ..text import ENGLISH_STOP_WORDS, MIN_CJK_FOR_LEXICAL, is_crosslingual, jieba  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------- patterns
@@ -286,8 +287,12 @@ def named_entities(question: str) -> list[str]:
             entities.append(m.group().replace(" ", ""))
     for m in ROLE_NAME_RE.finditer(question):
         entities.append(m.group(1))
+    # jieba tags some common words as names (扎根/ns, 孵化器/nz, 上市/ns): a word CC-CEDICT knows only as a
+    # common word names nothing.
+    common = common_words()
     for word, flag in posseg().lcut(content_text(question)):
-        if flag in ("nr", "ns", "nt", "nz", "nrt", "nrfg") and len(word) >= 2 and _CJK_RE.search(word):
+        if (flag in ("nr", "ns", "nt", "nz", "nrt", "nrfg") and len(word) >= 2 and _CJK_RE.search(word)
+                and word not in common):
             entities.append(word)
     seen: list[str] = []
     for e in entities:

@@ -6,7 +6,7 @@ from rag.answer.evidence import (
     SentenceEvidence, shared_phrases,
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
     is_proper_name, known_to, mentions, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
-    CROSSLINGUAL_FEATURES, unplaced_names, question_features,
+    CROSSLINGUAL_FEATURES, unplaced_names, question_features, cut_from_known,
 )
 from rag.schema import Passage
 
@@ -354,3 +354,12 @@ def test_a_superlative_is_unstated_unless_a_best_sentence_ranks_something():
     assert question_features(q, [], ranked + listed, 1.0)["superlative_unstated"] == 0.0
     # a question that ranks nothing never sets it
     assert question_features(analyze("鼓楼区有多少个硅巷？"), [], listed, 1.0)["superlative_unstated"] == 0.0
+
+
+def test_a_name_cut_out_of_words_the_passages_hold_is_mentioned():
+    text = "丰疆智能入驻悦动·新门西，研发农业机器人。"
+    # 西丰 (a county to CC-CEDICT) is cut across 新门西 and 丰疆智能, both in the passages
+    assert cut_from_known("在悦动·新门西丰疆智能那栋楼的二楼往里看，什么最显眼？", "西丰", text)
+    # a name the passages never hold across either edge stays a name
+    assert not cut_from_known("厦门这个周末天气怎么样？", "厦门", text)
+    assert not cut_from_known("厦门这个周末天气怎么样？", "宁德", text)  # not in the question at all

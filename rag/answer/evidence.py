@@ -624,6 +624,24 @@ def stands_alone(question: str, word: str) -> bool:
     return False
 
 
+MIN_KNOWN_SPAN = 3  # characters of a question the passages hold across a name's edge: longer than any one word's edge
+
+
+def cut_from_known(question: str, name: str, text: str) -> bool:
+    """Whether every occurrence of ``name`` in ``question`` sits inside a longer string the passages (``text``)
+    hold across one of its edges: the segmenter cut it out of words the articles use (「悦动·新门西丰疆智能」 holds
+    西丰, a county to CC-CEDICT, across 新门西 and 丰疆智能), so the passages do mention what the question names."""
+    found = False
+    for m in re.finditer(re.escape(name), question):
+        found = True
+        start, end = m.span()
+        left = any(question[s:start + 1] in text for s in range(0, start - MIN_KNOWN_SPAN + 2))
+        right = any(question[end - 1:e] in text for e in range(end + MIN_KNOWN_SPAN - 1, len(question) + 1))
+        if not (left or right):
+            return False
+    return found
+
+
 def unplaced_names(names: Sequence[str], passages: Sequence[Passage]) -> list[str]:
     """The ``names`` (Latin, from an English question) the passages hold neither as written (ChatGPT) nor
     in pinyin (Xicheng in 西城区: ``pinyin_of``); a name too short for pinyin (MIN_PINYIN_NAME) as written only."""
@@ -675,7 +693,8 @@ def gather_evidence(
     idf = _idf_of(index)
     names = [] if analysis.crosslingual else [
         e for e in dict.fromkeys(missing + [t for t in analysis.terms if t not in joined])
-        if is_proper_name(e, analysis.text) and not mentions(joined, e) and not known_to(e, idf)]
+        if is_proper_name(e, analysis.text) and not mentions(joined, e) and not known_to(e, idf)
+        and not cut_from_known(analysis.text, e, joined)]
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     unplaced = unplaced_names(unknown_names, passages)

@@ -21,6 +21,13 @@ from rag.answer.analysis import (
     ("Who founded the company?", "person"),
     ("Why does the author expect consumption to grow?", "why"),
     ("What is AI hallucination?", "definition"),
+    # an English 「what is」 that asks for an attribute or an activity is no definition question
+    ("What is Liu Haofei's position at Shengjing Jiacheng?", "other"),
+    ("What is the name of the programme Hangzhou runs to attract young talent?", "other"),
+    ("What is the registered capital of Wuhan Lvdong?", "number"),
+    ("What is China's current localisation rate for proton exchange membranes?", "number"),
+    ("What is Tang Jie's team developing together with the Beijing Winter Olympics?", "other"),
+    ("What is Laoshan's 1134 model?", "definition"),  # a named model: what it is
     # a number noun (数量, 比例) yields to a question word asking for a name
     ("投资“小巨人”企业数量最多的是哪家机构？", "person"),
     ("抗体业务占营收的比重是多少？", "number"),

@@ -176,12 +176,45 @@ def _asks(name: str, pattern: re.Pattern, question: str) -> bool:
     return any(not any(a <= m.start() < b for a, b in referring) for m in pattern.finditer(question))
 
 
+# 「What is the name of…」「What is X's job title」「What is X developing」 ask for an attribute or an activity, as
+# 「X的Y是什么」 does (_ATTRIBUTE_QUESTION_RE): a definition question names only the term ("What is AI hallucination?",
+# "What is Laoshan's 1134 model?").
+_EN_WHAT_IS_RE = re.compile(r"\bwhat is (.+?)(?:[?,;]|$)", re.I)
+_EN_OF_RE = re.compile(r"^the ([\w -]+?) of\b", re.I)
+_EN_OWN_RE = re.compile(r"'s? ((?:[\w-]+ ?){1,3}?)(?= (?:for|of|in|on|at|to|with|that|which|used|from|by)\b|$)", re.I)
+_EN_ACTIVITY_RE = re.compile(r"^[\w. ()'-]+? (?:mainly |now |currently )?\w+ing\b", re.I)
+# Heads that name a defined thing, not an attribute: "X's 1134 model" asks what the model is.
+_EN_DEFINED_HEADS = {"model", "plan", "policy", "programme", "program", "strategy", "mechanism", "concept", "system",
+                     "approach", "idea", "principle", "framework", "initiative", "project"}
+# An English attribute that is a quantity: the question asks for a number.
+_EN_MEASURE_RE = re.compile(r"\b(?:price|rate|capacity|balance|revenue|value|share|size|output|fee|cost|number|amount"
+                            r"|percentage|ratio|capitali[sz]ation|capital|count|total|growth)\b", re.I)
+
+
+def _english_attribute_type(question: str) -> str:
+    """For an English 「what is …」 question that asks for an attribute or an activity: number or other; '' when it
+    asks what a term means."""
+    m = _EN_WHAT_IS_RE.search(question)
+    if not m:
+        return ""
+    phrase = m.group(1).strip()
+    attribute = _EN_OF_RE.match(phrase) or _EN_OWN_RE.search(phrase)
+    if attribute:
+        words = attribute.group(1).lower().split()
+        if words and words[-1] in _EN_DEFINED_HEADS:
+            return ""
+        return "number" if _EN_MEASURE_RE.search(attribute.group(1)) else "other"
+    return "other" if _EN_ACTIVITY_RE.match(phrase) else ""
+
+
 def answer_type(question: str) -> str:
     """The kind of answer a question expects: date, number, place, person, why, list, definition or other."""
     for name, pattern in _TYPE_PATTERNS:
         if _asks(name, pattern, question):
             if name == "definition" and "什么是" not in question and _ATTRIBUTE_QUESTION_RE.search(question):
                 return "other"
+            if name == "definition" and is_crosslingual(question):
+                return _english_attribute_type(question) or name
             return name
     return "other"
 

@@ -52,6 +52,11 @@ from rag.answer.analysis import (
     ("袁磊是在哪家单位工作的？", "person"),
     ("杨慧新之前在哪家银行任职？", "person"),
     ("座谈会是在哪个城市开的？", "place"),
+    # 「好在哪儿」「难处到底在哪儿」「瓶颈卡在哪儿」 ask what the strength, difficulty or crux is, not where
+    ("这事听着简单，难处到底在哪儿？", "other"),
+    ("眼下最突出的瓶颈卡在哪儿？", "other"),
+    ("对VC/PE来说是好事，具体好在哪儿？", "other"),
+    ("沈月雷最早是在哪里创办Biocytogen的？", "place"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question) == kind

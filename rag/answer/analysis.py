@@ -168,12 +168,18 @@ _REFERRING_JI_RE = re.compile(r"(?:这|那|其中|好|十)几|的几(?![倍成])
                               r"|几[个家项次位名种条批所类只台款][\u4e00-\u9fff]{0,6}?(?:里|当中|之中|中|时)")
 
 
+# 「好在哪儿」「难处到底在哪儿」「瓶颈卡在哪儿」「要害在哪儿」 ask what the strength, difficulty or crux is, not where.
+_ASPECT_WHERE_RE = re.compile(r"(?:[好难差强妙]|长处|短处|好处|难处|难点|痛点|要害|关键|症结|瓶颈|差距|区别|不同|优势|亮点"
+                              r"|短板|重点|核心|意义|价值)(?:卡|就|到底|究竟|主要|又|也)?在哪(?:儿|里)?")
+
+
 def _asks(name: str, pattern: re.Pattern, question: str) -> bool:
-    """``pattern`` asks in ``question``: for a number, some match of it is not a referring 几."""
-    if name != "number":
+    """``pattern`` asks in ``question``: for a number, some match of it is not a referring 几; for a place, some
+    match is not an aspect's 「在哪儿」 (「难处在哪儿」)."""
+    if name not in ("number", "place"):
         return bool(pattern.search(question))
-    referring = [m.span() for m in _REFERRING_JI_RE.finditer(question)]
-    return any(not any(a <= m.start() < b for a, b in referring) for m in pattern.finditer(question))
+    spans = [m.span() for m in (_REFERRING_JI_RE if name == "number" else _ASPECT_WHERE_RE).finditer(question)]
+    return any(not any(a <= m.start() < b for a, b in spans) for m in pattern.finditer(question))
 
 
 # 「What is the name of…」「What is X's job title」「What is X developing」 ask for an attribute or an activity, as

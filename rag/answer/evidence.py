@@ -635,8 +635,9 @@ def cut_from_known(question: str, name: str, text: str) -> bool:
     for m in re.finditer(re.escape(name), question):
         found = True
         start, end = m.span()
-        left = any(question[s:start + 1] in text for s in range(0, start - MIN_KNOWN_SPAN + 2))
-        right = any(question[end - 1:e] in text for e in range(end + MIN_KNOWN_SPAN - 1, len(question) + 1))
+        # any longer string across the edge holds the shortest one, so only that one is looked up
+        left = start >= MIN_KNOWN_SPAN - 1 and question[start - MIN_KNOWN_SPAN + 1:start + 1] in text
+        right = end + MIN_KNOWN_SPAN - 1 <= len(question) and question[end - 1:end + MIN_KNOWN_SPAN - 1] in text
         if not (left or right):
             return False
     return found

@@ -113,7 +113,7 @@ _ASK_RE = re.compile("多少|几[个家项次位名种倍岁条批所类只台�
 _FILLER_TAIL_RE = re.compile("(?:一共|总共|大概|大约|分别|究竟|到底|最后|最终|目前|现在|具体|已经|累计|共|是|有|为|达|要|了|的|在|由"
                              "|从|被|卖|花|投|拿|到|能|用|占|涨|降)+$")
 _FILLER_HEAD_RE = re.compile("^(?:的|是|有)+")
-_ASPECT_RE = re.compile("了(?!解)")  # 「拿到了江苏省…」: the aspect marker is no part of what is asked about
+_PERFECTIVE_LE_RE = re.compile("了(?!解)")  # 「拿到了江苏省…」: the perfective 了 is no part of what is asked about
 
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -362,7 +362,7 @@ def asked_attribute(question: str) -> str:
     before = before.split("的")[-1] if "的" in before else before[-4:]
     rest = re.split(r"[，,。？?！!、；;：:“”\"（）()\s]", question[m.end():])[0]
     if m.group().startswith(("多少", "几")):  # the counted noun: 多少粉丝, 几张GPU
-        after = re.match(r"[\u4e00-\u9fffA-Za-z]{1,4}", _ASPECT_RE.sub("", rest))
+        after = re.match(r"[\u4e00-\u9fffA-Za-z]{1,4}", _PERFECTIVE_LE_RE.sub("", rest))
         after_text = _FILLER_HEAD_RE.sub("", after.group()) if after else ""
         after_text = re.split("是|在|的|有|呢|吗", after_text)[0] if after_text else ""
         if after_text[:1] in _MEASURE_WORDS:

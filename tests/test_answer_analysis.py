@@ -208,3 +208,13 @@ def test_a_which_year_question_is_answered_by_years_only():
 ])
 def test_a_superlative_question_asks_for_the_top_of_a_ranking(question, asks):
     assert asks_superlative(question) is asks
+
+
+def test_a_question_that_asks_two_things_splits_into_its_parts():
+    from rag.answer.analysis import question_parts
+
+    two = "黑龙江的粮食产量已经连着多少年全国第一了？它2023年黑土地保护性耕作搞了多大面积？"
+    assert question_parts(two) == ["黑龙江的粮食产量已经连着多少年全国第一了？", "它2023年黑土地保护性耕作搞了多大面积？"]
+    assert question_parts("How old is it? Where is it based?") == ["How old is it?", "Where is it based?"]
+    assert question_parts("百奥赛图的小鼠输送给了多少个国家？") == []  # one question
+    assert question_parts("营收多少？净利润呢？") == []  # 「净利润呢」 leans on the part before it

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 from ..lexical import tokenize
 from ..glossary import common_words
-from ..text import ENGLISH_STOP_WORDS, MIN_CJK_FOR_LEXICAL, is_crosslingual, jieba  # noqa: F401  (re-exported)
+from ..text import CONTENT_RE, ENGLISH_STOP_WORDS, MIN_CJK_FOR_LEXICAL, is_crosslingual, jieba  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------- patterns
 
@@ -396,6 +396,19 @@ def value_class(question: str) -> str:
     """The suffix every answer name carries (「哪所大学」 → 大学), or ''."""
     m = _VALUE_CLASS_RE.search(question)
     return m.group(1) if m else ""
+
+
+_PART_END_RE = re.compile(r"(?<=[？?])")
+MIN_PART_CHARS = 5  # content characters of a sub-question: 「净利润呢？」 (4) leans on the one before it
+
+
+def question_parts(question: str) -> list[str]:
+    """The sub-questions of a question that asks two things (「…连着多少年全国第一了？它2023年…搞了多大面积？」),
+    each ending with its question mark; [] when it asks one thing, or when a part is too short to stand alone."""
+    parts = [p.strip() for p in _PART_END_RE.split(question.strip()) if p.strip()]
+    if len(parts) < 2 or any(len(CONTENT_RE.findall(p)) < MIN_PART_CHARS for p in parts):
+        return []
+    return parts
 
 
 # Chinese numerals a count is written with (「哪三项」, 「两大」); 双 only in names (「双轴」), see lists.py.

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
 from ..text import CJK_RE
-from .analysis import QuestionAnalysis, analyze
+from .analysis import QuestionAnalysis, analyze, question_parts
 from .base import Verdict
 from .evidence import Evidence, gather_evidence
 from .model import MODEL_PATH, Classifier, JudgeModel, default_model
@@ -167,14 +167,25 @@ class EvidenceJudge:
 
     def __call__(self, question: str, passages: list) -> Verdict:
         analysis = analyze(question)
-        model = self.judge.model
-        evidence = gather_evidence(analysis, passages, self.index, self.embedder,
-                                   ranker=model.ranker, subject=model.subject,
-                                   translation=self.translate(question) if self.translate else (),
-                                   unknown_names=self.unknown_names(question) if self.unknown_names else ())
+        evidence = self._evidence(analysis, passages)
         decision = self.judge.decide(analysis, evidence)
+        if not decision.answerable and evidence.subject_found:
+            # A question that asks two things is answered when the passages answer one of them: each part is
+            # judged on its own, the answer is still composed for the whole question.
+            for part in map(analyze, question_parts(question)):
+                part_decision = self.judge.decide(part, self._evidence(part, passages))
+                if part_decision.answerable:
+                    decision = part_decision
+                    break
         reason = decision.reason or (refusal_reason(evidence) if not evidence.subject_found else "")
         return Verdict(decision.answerable, evidence.subject_found, reason, evidence, decision.probability)
+
+    def _evidence(self, analysis: QuestionAnalysis, passages: list) -> Evidence:
+        model = self.judge.model
+        question = analysis.text
+        return gather_evidence(analysis, passages, self.index, self.embedder, ranker=model.ranker, subject=model.subject,
+                               translation=self.translate(question) if self.translate else (),
+                               unknown_names=self.unknown_names(question) if self.unknown_names else ())
 
 
 __all__ = ["EvidenceJudge", "Decision", "Judge", "REFUSAL_RULES", "rules_refusing", "JudgeModel", "Classifier",

@@ -1,7 +1,7 @@
-"""The held-out knowledge base (eval/heldout/): three newsletter issues nobody tuned on, and their questions.
+"""The held-out knowledge bases (eval/heldout/kb2, kb3): newsletter issues nobody tuned on, and their questions.
 
-Nothing in the assistant was decided on these files or questions before they were scored once
-(eval/heldout/README.md); these tests keep the set well formed: every row loads with the project's own
+Nothing in the assistant was decided on these files or questions before they were first scored
+(eval/heldout/README.md); these tests keep the sets well formed: every row loads with the project's own
 question loader, every evidence string is in its file (raw and cleaned), every unanswerable row says why.
 """
 
@@ -20,18 +20,17 @@ from rag.loading import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "eval" / "heldout"
-QUESTIONS = HELDOUT / "questions.jsonl"
-CORPUS = HELDOUT / "corpus"
 README = HELDOUT / "README.md"
-
-# Each issue's writer wrote 40 rows: 20 answerable (3 English), 14 near-miss (2 English), 6 off-topic (1 English).
+# knowledge base -> its issues; each issue's writer wrote 40 rows: 20 answerable (3 English), 14 near-miss
+# (2 English), 6 off-topic (1 English)
+ISSUES = {"kb2": ("101", "102", "103"), "kb3": ("104", "105", "106")}
 ROWS_PER_ISSUE = 40
-ISSUES = ("101", "102", "103")
 EVIDENCE_CHARS = (8, 40)
 
-QUESTION_ROWS = load_questions(QUESTIONS)
-RAW_ROWS = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
-ANSWERABLE = [q for q in QUESTION_ROWS if q.answerable]
+QUESTIONS = {kb: load_questions(HELDOUT / kb / "questions.jsonl") for kb in ISSUES}
+RAW_ROWS = {kb: [json.loads(line) for line in (HELDOUT / kb / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+                 if line.strip()] for kb in ISSUES}
+ANSWERABLE = [(kb, q) for kb, rows in QUESTIONS.items() for q in rows if q.answerable]
 
 
 def _strip(text: str) -> str:
@@ -39,49 +38,61 @@ def _strip(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _raw(name: str) -> str:
-    return _strip((CORPUS / name).read_text(encoding="utf-8"))
+def _raw(kb: str, name: str) -> str:
+    return _strip((HELDOUT / kb / "corpus" / name).read_text(encoding="utf-8"))
 
 
 @functools.lru_cache(maxsize=None)
-def _clean(name: str) -> str:
-    return "".join(_strip(d.text) for d in load_file(CORPUS / name))
+def _clean(kb: str, name: str) -> str:
+    return "".join(_strip(d.text) for d in load_file(HELDOUT / kb / "corpus" / name))
 
 
-def test_every_issue_has_its_rows_and_mix():
-    by_batch = Counter(q.batch for q in QUESTION_ROWS)
-    assert by_batch == {f"kb2-{issue}": ROWS_PER_ISSUE for issue in ISSUES}
-    assert all(q.split == "test" for q in QUESTION_ROWS), "the held-out set is never tuned on"
-    for issue in ISSUES:
-        rows = [q for q in QUESTION_ROWS if q.batch == f"kb2-{issue}"]
-        kinds = Counter("answerable" if q.answerable else "near-miss" if q.near_miss else "off-topic" for q in rows)
+@pytest.mark.parametrize("kb", ISSUES)
+def test_every_issue_has_its_rows_and_mix(kb):
+    rows = QUESTIONS[kb]
+    assert Counter(q.batch for q in rows) == {f"{kb}-{issue}": ROWS_PER_ISSUE for issue in ISSUES[kb]}
+    assert all(q.split == "test" for q in rows), "a held-out set is never tuned on"
+    for issue in ISSUES[kb]:
+        part = [q for q in rows if q.batch == f"{kb}-{issue}"]
+        kinds = Counter("answerable" if q.answerable else "near-miss" if q.near_miss else "off-topic" for q in part)
         assert kinds == {"answerable": 20, "near-miss": 14, "off-topic": 6}, (issue, kinds)
-        assert sum(q.lang == "en" for q in rows) == 6, issue
+        assert sum(q.lang == "en" for q in part) == 6, issue
 
 
-def test_rows_name_only_the_heldout_files():
-    files = {p.name for p in CORPUS.glob("*.txt")}
-    assert files == {f.name for f in CORPUS.iterdir()}, "only article files in the held-out corpus"
-    for q in ANSWERABLE:
-        assert q.doc in files, q.id
-        assert q.doc.startswith(q.batch.removeprefix("kb2-")), f"{q.id} is written from its own issue"
+@pytest.mark.parametrize("kb", ISSUES)
+def test_rows_name_only_their_own_files(kb):
+    corpus = HELDOUT / kb / "corpus"
+    files = {p.name for p in corpus.glob("*.txt")}
+    assert files == {f.name for f in corpus.iterdir()}, "only article files in a held-out corpus"
+    assert sorted(name.split("_")[0] for name in files) == list(ISSUES[kb])
+    for q in QUESTIONS[kb]:
+        if q.answerable:
+            assert q.doc in files, q.id
+            assert q.doc.startswith(q.batch.removeprefix(f"{kb}-")), f"{q.id} is written from its own issue"
 
 
-@pytest.mark.parametrize("q", ANSWERABLE, ids=[q.id for q in ANSWERABLE])
-def test_evidence_is_in_the_file_raw_and_cleaned(q):
+def test_ids_are_unique_across_the_heldout_sets():
+    ids = [q.id for rows in QUESTIONS.values() for q in rows]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("kb, q", ANSWERABLE, ids=[q.id for _, q in ANSWERABLE])
+def test_evidence_is_in_the_file_raw_and_cleaned(kb, q):
     for e in q.evidence:
         assert EVIDENCE_CHARS[0] <= len(e) <= EVIDENCE_CHARS[1], e
-        assert e in _raw(q.doc), f"{e!r} is not in {q.doc}"
-        assert e in _clean(q.doc), f"{e!r} does not survive cleaning of {q.doc}"
+        assert e in _raw(kb, q.doc), f"{e!r} is not in {q.doc}"
+        assert e in _clean(kb, q.doc), f"{e!r} does not survive cleaning of {q.doc}"
 
 
 def test_every_unanswerable_row_says_why():
     readme = README.read_text(encoding="utf-8")
-    missing = [q.id for q in QUESTION_ROWS if not q.answerable and not re.search(rf"^- {q.id} ", readme, re.M)]
+    missing = [q.id for rows in QUESTIONS.values() for q in rows
+               if not q.answerable and not re.search(rf"^- {q.id} ", readme, re.M)]
     assert not missing, f"eval/heldout/README.md does not say why these are unanswerable: {missing}"
 
 
-def test_rows_are_stored_as_the_loader_writes_them():
-    assert [q.to_dict() for q in QUESTION_ROWS] == [
+@pytest.mark.parametrize("kb", ISSUES)
+def test_rows_are_stored_as_the_loader_writes_them(kb):
+    assert [q.to_dict() for q in QUESTIONS[kb]] == [
         {k: r[k] for k in ("id", "question", "answer", "evidence", "doc", "type", "split", "lang", "near_miss", "batch")
-         if k in r} for r in RAW_ROWS]
+         if k in r} for r in RAW_ROWS[kb]]

@@ -150,6 +150,7 @@ def test_slot_names_read_as_chinese():
     ("袁磊是在哪家单位工作的？", "单位名称"),
     ("那份意见是哪个部门牵头起草的？", "部门名称"),
     ("那次采访是哪家媒体做的？", "媒体名称"),
+    ("那86张护理床用的是谁家的产品？", "企业名称"),  # 谁家 asks for a maker (held-out kb2, k212)
 ])
 def test_a_slot_is_named_by_the_words_next_to_the_question_word(question, slot):
     assert analyze(question).slot == slot

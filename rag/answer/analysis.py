@@ -74,7 +74,7 @@ _SLOT_WORDS = [  # a more precise name when the question uses one of these words
     ("机构", "机构名称", "person"), ("公司", "公司名称", "person"), ("企业", "企业名称", "person"),
     ("单位", "单位名称", "person"), ("银行", "银行名称", "person"), ("大学", "学校名称", "person"),
     ("学校", "学校名称", "person"), ("医院", "医院名称", "person"), ("部门", "部门名称", "person"),
-    ("媒体", "媒体名称", "person"),
+    ("媒体", "媒体名称", "person"), ("谁家", "企业名称", "person"),  # 「用的是谁家的产品」 asks for a maker, not a person
 ]
 
 NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[个家项次位名种亿万倍岁条批所类只台款成%％年月日]|百分之")

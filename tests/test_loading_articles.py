@@ -223,3 +223,40 @@ def test_header_first_file_whose_later_articles_end_with_a_source_line():
     assert [(d.title, d.publication) for d in docs] == [
         (TITLE, "青澜日报"), ("海湾观察站启用新型监测浮标", "海湾观察")]
     assert later not in docs[0].text and "作者：林晓禾" in docs[0].text
+
+
+LABELLED_ISSUE = [
+    "能源与交通观察",
+    "2026年第11期",
+    "目录",
+    "聚焦 低空物流驶入“航线时代”",
+    "产业 氢能重卡跑上干线",
+    "聚焦",
+    "低空物流驶入“航线时代”",
+    "上午9点40分，一架无人机从高新区的楼顶起降场腾空而起，14分钟后降落在城东的医院分院。",
+    "全市无人机物流飞行达138.6万架次，同比增长87%，已建成各类低空起降点418个，其中物流起降场136个。",
+    "三大场景渐次成熟",  # a subheading inside the article: no label above it
+    "医疗标本、外卖和快递是最早成熟的三个场景，其中医疗标本配送的准点率达到了99.2%，远高于地面车辆。",
+    "产业",
+    "氢能重卡跑上干线",
+    "今年前三季度，全省氢燃料电池重卡销量达到1860辆，同比增长62%，主要用于港口集疏运和干线物流。",
+    "加氢站建设滞后仍是制约行业发展的主要因素，目前全省建成加氢站仅47座，平均每座服务近40辆车。",
+    "业内人士认为，随着绿氢项目陆续投产，氢气价格有望在两年内降至每公斤25元以下，届时重卡全生命周期成本将与柴油车持平。",
+    "来源：江屿市交通能源研究会综合整理",
+]
+
+
+def test_an_issue_with_only_section_labels_is_cut_at_them():
+    """Neither 来源 lines after each article nor header blocks: the labels over the headlines open the articles,
+    and the masthead and contents above the first one are no article (held-out kb2's 103, kb3's 106)."""
+    docs = split_articles("\n".join(LABELLED_ISSUE), "issue.txt")
+    assert [d.title for d in docs] == ["低空物流驶入“航线时代”", "氢能重卡跑上干线"]
+    assert "三大场景渐次成熟" in docs[0].text and "目录" not in docs[0].text
+    assert [d.publication for d in docs] == ["", "江屿市交通能源研究会综合整理"]
+
+
+def test_a_label_over_a_short_part_leaves_the_file_whole():
+    """A label over a part too short for an article (a box, a note) is no article boundary."""
+    lines = LABELLED_ISSUE[:-5] + ["产业", "氢能重卡跑上干线", "销量1860辆。", "来源：本刊"]
+    docs = split_articles("\n".join(lines), "issue.txt")
+    assert len(docs) == 1 and docs[0].title == "能源与交通观察"

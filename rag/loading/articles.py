@@ -35,7 +35,7 @@ from .cleaning import (
     _is_marker,
 )
 from .formats import Heading
-from .headings import Section, article_sections, find_lines, has_sentence
+from .headings import MIN_ARTICLE_CHARS, MIN_ARTICLES, Section, article_sections, find_lines, has_sentence
 
 SECTION_LABELS = frozenset(
     {"聚焦", "创业投资", "产业公司", "理论周刊", "理论", "AI", "A I", "创新园区", "园区热点", "金融", "专题", "要闻"}
@@ -43,6 +43,7 @@ SECTION_LABELS = frozenset(
 _DATE_RE = re.compile(r"(\d{4}\s*年\s*\d{1,2}\s*月|[〇零一二三四五六七八九]{4}年[一二三四五六七八九十]+月)")
 _ORG_RE = re.compile(r"(中心|协会|研究院|研究所|委员会|办公室|人民政府|大学|学院|编辑部)$")
 _LETTERS_RE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+_SENTENCE_END_RE = re.compile(r"[。！？!?…][”’」』）)]*$")
 
 # Publication/author/date lines ("来源：新华社", "作者：林晓禾 2024年3月5日", "发布时间：…").
 _META_KEY = (
@@ -281,6 +282,42 @@ def _header_segments(lines: list[str], heads: frozenset[int]) -> list[_Segment]:
     return segments
 
 
+# ----------------------------------------------------------------------------- section labels
+
+
+def _label_cuts(lines: list[str]) -> list[int]:
+    """Where a section label over a headline (「聚焦」 then 「低空物流驶入…」) opens an article: after a finished
+    paragraph, or after the masthead and contents above the first one (no sentence since the file began)."""
+    cuts = []
+    for i in range(1, len(lines) - 1):
+        if not _is_label(lines, i, True):
+            continue
+        prev = lines[i - 1]
+        if _SENTENCE_END_RE.search(prev) or not has_sentence(lines[:i]):
+            cuts.append(i)
+    return cuts
+
+
+def _label_segments(segments: list[_Segment]) -> list[_Segment]:
+    """A newsletter with neither 来源 lines nor header blocks (only the issue's closing 来源, or none) is cut at
+    its section labels, when at least ``MIN_ARTICLES`` labelled articles, each with a sentence and
+    ``MIN_ARTICLE_CHARS`` of text, come of it; else it stays whole."""
+    k = next(j for j, seg in enumerate(segments) if has_sentence(seg.lines))
+    seg = segments[k]
+    cuts = _label_cuts(seg.lines)
+    if len(cuts) < MIN_ARTICLES:
+        return segments
+    parts = [seg.lines[a:b] for a, b in zip([0, *cuts], [*cuts, len(seg.lines)])]
+    first = next(j for j, p in enumerate(parts) if has_sentence(p))  # the masthead and contents come before it
+    articles = parts[first:]
+    if len(articles) < MIN_ARTICLES or any(
+            not has_sentence(p) or sum(map(len, p)) < MIN_ARTICLE_CHARS for p in articles):
+        return segments
+    pieces = [_Segment(p) for p in parts]
+    pieces[-1].publication = seg.publication  # a closing 来源 line belongs to the issue's last article
+    return segments[:k] + pieces + segments[k + 1:]
+
+
 # ----------------------------------------------------------------------------- structural title
 
 
@@ -338,6 +375,8 @@ def _split_lines(lines: list[str], source: str, title: str, number_from: int = 0
     heads = frozenset(range(found[0], found[0] + found[1])) if found else frozenset()
     header = _header_layout(lines, heads)
     segments = (_header_segments(lines, heads) if header else []) or _footer_segments(lines)
+    if sum(has_sentence(seg.lines) for seg in segments) == 1 and not title:
+        segments = _label_segments(segments)
 
     many = len(segments) > 1
     for seg in segments:

@@ -257,6 +257,17 @@ def test_an_issue_with_only_section_labels_is_cut_at_them():
 
 def test_a_label_over_a_short_part_leaves_the_file_whole():
     """A label over a part too short for an article (a box, a note) is no article boundary."""
-    lines = LABELLED_ISSUE[:-5] + ["产业", "氢能重卡跑上干线", "销量1860辆。", "来源：本刊"]
+    lines = LABELLED_ISSUE[:-6] + ["产业", "氢能重卡跑上干线", "销量1860辆。", "来源：本刊"]
     docs = split_articles("\n".join(lines), "issue.txt")
-    assert len(docs) == 1 and docs[0].title == "能源与交通观察"
+    assert len(docs) == 1 and "销量1860辆。" in docs[0].text
+    assert docs[0].title == "低空物流驶入“航线时代”", "the masthead above the first label titles nothing"
+
+
+def test_the_masthead_above_the_first_labelled_article_does_not_title_it():
+    """来源 lines split the issue, but the issue's name, number and date stand above the first article's label
+    (held-out kb2's 101 was titled 「乡村振兴观察」)."""
+    lines = ["乡村振兴观察", "2024 年第 3 期（总第 41 期）", "中原乡村发展促进会 主办", "聚焦", TITLE, *BODY, "来源：本刊综合",
+             "种业", "种业振兴行动三年", *BODY, "来源：本刊记者"]
+    docs = split_articles("\n".join(lines), "issue.txt")
+    assert [d.title for d in docs] == [TITLE, "种业振兴行动三年"]
+    assert [d.publication for d in docs] == ["本刊综合", "本刊记者"]

@@ -293,9 +293,15 @@ def _label_cuts(lines: list[str]) -> list[int]:
         if not _is_label(lines, i, True):
             continue
         prev = lines[i - 1]
-        if _SENTENCE_END_RE.search(prev) or not has_sentence(lines[:i]):
+        if _SENTENCE_END_RE.search(prev) or _front_matter(lines[:i]):
             cuts.append(i)
     return cuts
+
+
+def _front_matter(lines: list[str]) -> bool:
+    """Only headline-length lines, datelines and numbers: an issue's masthead and contents (a contents line may
+    end with a question mark, 「…值不值？」), not an article's paragraphs."""
+    return all(_headline_like(l) or _meta_or_date(l) or not _LETTERS_RE.search(l) for l in lines)
 
 
 def _label_segments(segments: list[_Segment]) -> list[_Segment]:
@@ -308,7 +314,7 @@ def _label_segments(segments: list[_Segment]) -> list[_Segment]:
     if len(cuts) < MIN_ARTICLES:
         return segments
     parts = [seg.lines[a:b] for a, b in zip([0, *cuts], [*cuts, len(seg.lines)])]
-    first = next(j for j, p in enumerate(parts) if has_sentence(p))  # the masthead and contents come before it
+    first = next(j for j, p in enumerate(parts) if not _front_matter(p))  # the masthead and contents come before it
     articles = parts[first:]
     if len(articles) < MIN_ARTICLES or any(
             not has_sentence(p) or sum(map(len, p)) < MIN_ARTICLE_CHARS for p in articles):
@@ -316,6 +322,20 @@ def _label_segments(segments: list[_Segment]) -> list[_Segment]:
     pieces = [_Segment(p) for p in parts]
     pieces[-1].publication = seg.publication  # a closing 来源 line belongs to the issue's last article
     return segments[:k] + pieces + segments[k + 1:]
+
+
+def _without_masthead(segments: list[_Segment]) -> list[_Segment]:
+    """The first article set apart from the masthead above it (issue name, number, date, contents) when a section
+    label opens it: otherwise the issue's name would title the first article."""
+    k = next((j for j, seg in enumerate(segments) if has_sentence(seg.lines)), None)
+    if k is None or segments[k].span is not None:
+        return segments
+    seg = segments[k]
+    front = [i for i in _label_cuts(seg.lines) if _front_matter(seg.lines[:i])]
+    if not front:
+        return segments
+    cut = front[-1]
+    return segments[:k] + [_Segment(seg.lines[:cut]), _Segment(seg.lines[cut:], seg.publication)] + segments[k + 1:]
 
 
 # ----------------------------------------------------------------------------- structural title
@@ -377,6 +397,8 @@ def _split_lines(lines: list[str], source: str, title: str, number_from: int = 0
     segments = (_header_segments(lines, heads) if header else []) or _footer_segments(lines)
     if sum(has_sentence(seg.lines) for seg in segments) == 1 and not title:
         segments = _label_segments(segments)
+    if not title:
+        segments = _without_masthead(segments)
 
     many = len(segments) > 1
     for seg in segments:

@@ -58,6 +58,11 @@ _GLOSS_LEAD_RE = re.compile(r"^(?:to|a|an|the) ")
 _ENGLISH_WORD_RE = re.compile(r"[a-z]+(?:-[a-z]+)?")
 _GLOSS_WORD_RE = re.compile(r"[A-Za-z]+")
 MIN_NAME_CHARS = 3  # shorter capitalised words (AI, US) are abbreviations the articles write in Chinese or as they are
+# Capitalised in English, written with numbers in Chinese (12月, 周一): no name the passages must place.
+CALENDAR_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday".split()
+)
 _EN_ZH_RE = re.compile(f"([A-Za-z][A-Za-z0-9.&\\-]*(?: [A-Za-z][A-Za-z0-9.&\\-]*){{0,4}})\\s*[（(]\\s*([{CJK_RANGES}]{{2,10}})\\s*[）)]")
 
 
@@ -234,7 +239,8 @@ class Glossary:
 
         def ordinary(part: str) -> bool:
             word = part.lower()
-            return (len(part) < MIN_NAME_CHARS or word in ENGLISH_STOP_WORDS or word in self.words
+            return (len(part) < MIN_NAME_CHARS or word in ENGLISH_STOP_WORDS or word in CALENDAR_WORDS
+                    or word in self.words
                     or word.removesuffix("s") in self.words or bool(self.terms.get(_key(part)) or self.senses.get(word)))
 
         unknown = []

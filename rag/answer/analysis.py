@@ -170,7 +170,8 @@ _REFERRING_JI_RE = re.compile(r"(?:这|那|其中|好|十)几|的几(?![倍成])
 
 # 「好在哪儿」「难处到底在哪儿」「瓶颈卡在哪儿」「要害在哪儿」 ask what the strength, difficulty or crux is, not where.
 _ASPECT_WHERE_RE = re.compile(r"(?:[好难差强妙]|长处|短处|好处|难处|难点|痛点|要害|关键|症结|瓶颈|差距|区别|不同|优势|亮点"
-                              r"|短板|重点|核心|意义|价值)(?:卡|就|到底|究竟|主要|又|也)?在哪(?:儿|里)?")
+                              r"|短板|重点|核心|意义|价值|根子|根源|根本|原因|问题|毛病|出路|突破口|着力点)"
+                              r"(?:卡|就|到底|究竟|主要|又|也|出){0,2}在哪(?:儿|里)?")
 
 
 def _asks(name: str, pattern: re.Pattern, question: str) -> bool:
@@ -385,6 +386,26 @@ _VALUE_CLASS_RE = re.compile(f"(?:哪|什么)[一个家所座]?({'|'.join(NAME_C
 # A question that asks which one ranks first (「规模最大的是哪一只」, 「排第一的是哪家」): only a passage that states
 # a ranking can answer it; one that lists the candidates without ranking them cannot.
 _SUPERLATIVE_RE = re.compile(r"最(?:大|多|高|低|少|小|强|快|好|重要|成功|受欢迎)|(?:排名?|位居|位列)第一|第一名")
+
+
+# Business measures a figure is of: a question asking one (净利润) is not answered by a figure of another (营业收入).
+# Each group: (Chinese words a sentence states it with, English words a question asks it with).
+MEASURES = {
+    "profit": (("净利润", "净利", "利润", "盈利", "亏损", "净亏", "毛利"), ("net profit", "profit", "net loss", "earnings")),
+    "revenue": (("营业收入", "营收", "收入", "销售额", "营业额", "成交额", "GMV"), ("revenue", "turnover", "sales")),
+    "valuation": (("估值", "市值"), ("valuation", "market value", "market cap")),
+    "premium": (("保费",), ("premium",)),
+}
+
+
+def asked_measure(question: str) -> str:
+    """The business measure a question asks for (``MEASURES``), or ''. Profit before revenue: 「净利润」 holds 利润 and
+    「营业收入」 holds 收入, but a question naming both asks for the profit (「营收58.4亿元，那净利润呢」)."""
+    lower = question.lower()
+    for name, (chinese, english) in MEASURES.items():
+        if any(w in question for w in chinese) or any(re.search(rf"\b{w}\b", lower) for w in english):
+            return name
+    return ""
 
 
 def asks_superlative(question: str) -> bool:

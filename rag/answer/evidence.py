@@ -41,8 +41,8 @@ from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
 from .analysis import (
-    DEFINITION_RE, FACTOID_TYPES, LIST_RE, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
-    asks_superlative, carries_number, date_values, tokens,
+    DEFINITION_RE, FACTOID_TYPES, LIST_RE, MEASURES, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
+    asked_measure, asks_superlative, carries_number, date_values, tokens,
 )
 from .lists import LIST_SENTENCES, ListShortfall, enumerates, list_shortfall
 from .model import LinearModel, default_model
@@ -63,7 +63,7 @@ QUESTION_FEATURES = (
     "best_similarity", "similarity_contrast", "best_score", "best_coverage", "entity_share", "slot_support",
     "slot_similarity", "dense_top", "best_focus", "slot_attribute", "top_slot_attribute", "slot_near_support",
     "factoid", "factoid_slot_near", "factoid_slot_attribute", "subject_coverage", "enumerates", "list_short",
-    "superlative_unstated",
+    "superlative_unstated", "measure_unstated",
 )
 # A question in another language is judged on these and on whether it names something the passages never
 # place (``unplaced_names``: Nike, Etsy), which a Chinese question's missing proper names already tell.
@@ -315,7 +315,7 @@ def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
     if kind == "person":
         found = [m.group() for m in _person_pattern(analysis).finditer(s)]
         if not analysis.value_class:
-            found += person_names(s)
+            found += person_names(s) + [name for _, name in organisation_names(s)]
         return bool(found), any(_new_name(analysis, q, f) for f in found)
     if kind == "why":
         found = [m.group() for m in WHY_RE.finditer(s)]
@@ -346,11 +346,17 @@ def _class_name_pattern(value_class: str) -> re.Pattern:
     return re.compile(rf"(?:(?![于在是的从和与及到了由被])[{CJK_RANGES}A-Za-z]){{2,10}}(?:{ends})")
 
 
+# The words of the asked kind (「哪家冷链公司」 → 冷链): a name holding them (鲜达冷链) is still a new one.
+_ASKED_KIND_WORDS_RE = re.compile(
+    f"(?:哪|什么)[一个家所座位]?([{CJK_RANGES}]{{1,4}}?)(?:公司|企业|机构|品牌|厂家|厂子|厂商|单位|集团)")
+
+
 def _new_name(analysis: QuestionAnalysis, question: str, name: str) -> bool:
     """A name the question does not already hold: 「海尔集团」 does not answer 「海尔的两家上市公司叫什么」."""
     if name in question:
         return False
-    kind = (analysis.value_class, *_CLASS_SHORT_FORMS.get(analysis.value_class, ()))  # the kind names nothing
+    kind = (analysis.value_class, *_CLASS_SHORT_FORMS.get(analysis.value_class, ()),  # the kind names nothing
+            *_ASKED_KIND_WORDS_RE.findall(question))
     return not any(len(a) >= 2 and a not in kind and (a in name or name in a) for a in analysis.anchors)
 
 
@@ -380,7 +386,10 @@ def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
     pattern = {"date": date_values(analysis.text), "place": PLACE_RE, "person": _person_pattern(analysis)}.get(kind)
     if pattern is None:
         return []
-    return [m.start() for m in pattern.finditer(sentence) if m.group() not in q]
+    found = [m.start() for m in pattern.finditer(sentence) if m.group() not in q]
+    if kind == "person" and not analysis.value_class:
+        found += [i for i, name in organisation_names(sentence) if name not in q]
+    return found
 
 
 @lru_cache(maxsize=1024)
@@ -405,6 +414,36 @@ def slot_near(analysis: QuestionAnalysis, sentence: str, new: bool) -> bool:
     marks = [m.start() for piece in pieces for m in re.finditer(re.escape(piece), sentence, re.I)]  # tokens are lower case
     values = _values(analysis, sentence)
     return any(abs(i - j) <= SLOT_WINDOW for i in marks for j in values)
+
+
+# A company's name is its trade name and its trade (企业名称登记管理规定: 字号 + 行业 + 组织形式), and running text
+# drops the form: 鲜达冷链, 江能新能源, 金域医学, 软体机器人. These are the trades a name ends with.
+ORGANISATION_TRADES = (
+    "科技|新能源|能源|医疗|医药|医学|健康|生物|制药|药业|物流|冷链|电子|电气|汽车|动力|智能|股份|控股|种业|食品|航运"
+    "|资本|证券|保险|地产|置业|环保|环境|材料|化工|机械|装备|通信|网络|信息|软件|传媒|文化|实业|重工|电力|光伏|储能"
+    "|半导体|康养|农业|渔业|精密|水务|固废|换电|金控|投资|创投|航空|航天|数据|光电|芯片|机器人|新材料|氢能|健身|物业|餐饮"
+)
+COMMON_TRADE_NAME_FREQ = 100  # jieba dictionary count above which two characters are an ordinary word (发展, 国内), not a
+# trade name; the made-up and real trade names read here (鲜达, 翼农, 金域, 安澜 21, 北辰 15, 软体 30) are below it
+_TRADE_RE = re.compile(f"(?<=[{CJK_RANGES}]{{2}})(?:{ORGANISATION_TRADES})")
+_NAME_BREAK_RE = re.compile("[的了是在和与及从由被把对为将向于或等其这那个们并也都而以之所]")
+
+
+# ... or in quotation marks after what it is (「本地连锁养老企业“颐年汇”」, 「健身品牌“优跃”」)
+_QUOTED_ORGANISATION_RE = re.compile("(?:企业|公司|品牌|机构|平台|集团|厂家|厂商|商家)[“「]([^”」]{2,8})[”」]")
+
+
+def organisation_names(sentence: str) -> list[tuple[int, str]]:
+    """(position, name) of the companies ``sentence`` names by trade name and trade (鲜达冷链, 深圳翼农科技 → 翼农科技):
+    two characters that are no ordinary word (``COMMON_TRADE_NAME_FREQ``) and hold no particle, then a trade; or
+    by a quoted name after the kind of organisation it is (养老企业“颐年汇”)."""
+    freq = jieba().dt.FREQ
+    found = [(m.start(1), m.group(1)) for m in _QUOTED_ORGANISATION_RE.finditer(sentence)]
+    for m in _TRADE_RE.finditer(sentence):
+        head = sentence[m.start() - 2:m.start()]
+        if freq.get(head, 0) < COMMON_TRADE_NAME_FREQ and not _NAME_BREAK_RE.search(head):
+            found.append((m.start() - 2, head + m.group()))
+    return found
 
 
 def person_names(sentence: str) -> list[str]:
@@ -526,6 +565,11 @@ def question_features(analysis: QuestionAnalysis, passages: Sequence[Passage],
     features["factoid"] = factoid
     features["factoid_slot_near"] = factoid * features["slot_near_support"]
     features["factoid_slot_attribute"] = factoid * features["slot_attribute"]
+    # A number asked of one measure (净利润) while the best sentences state figures of others only (营业收入): the
+    # near-miss a reader writes about a company whose revenue the article gives and profit it does not.
+    measure = asked_measure(analysis.text) if analysis.qtype not in ("why", "list", "definition") else ""
+    features["measure_unstated"] = float(bool(measure) and not any(
+        word in c.text for word in MEASURES[measure][0] for c in ranked[:RANKING_SENTENCES]))
     features["superlative_unstated"] = float(asks_superlative(analysis.text) and not any(
         _RANKING_RE.search(c.text) for c in ranked[:RANKING_SENTENCES]))
     return features

@@ -501,6 +501,9 @@ def main(argv=None) -> int:
     ap.add_argument("--oof-out", type=Path, default=None,
                     help="also write each question's held-out P(answerable) and refusing rules (JSON lines), to read misses")
     ap.add_argument("--cache", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "rag_judge_vectors.pkl")
+    ap.add_argument("--extra-kb", action="append", nargs=2, default=[], metavar=("QUESTIONS", "INDEX_DIR"),
+                    help="also train on another knowledge base's questions (every split), retrieved from its own index "
+                         "(repeatable); its questions are held out together, as one group, in the cross-validation")
     args = ap.parse_args(argv)
 
     from rag.assistant import Assistant
@@ -513,15 +516,29 @@ def main(argv=None) -> int:
     from rag.retrieval import HybridRetriever
 
     retriever = HybridRetriever(index, embedder, fusion=assistant.settings.fusion)
+    # every knowledge base trained on: (index, retriever, its questions, the group its questions are held out in)
+    sources = [(index, retriever, questions, None)]
+    extra_meta = []
+    for kb_questions, kb_index in args.extra_kb:
+        kb_rows, kb_digest = load_questions(Path(kb_questions), "all")
+        kb_assistant = Assistant(Settings.from_env().replace(index_dir=Path(kb_index)))
+        kb_retriever = HybridRetriever(kb_assistant.index, embedder, fusion=kb_assistant.settings.fusion)
+        group = Path(kb_questions).parent.name  # eval/heldout/kb4/questions.jsonl -> kb4
+        sources.append((kb_assistant.index, kb_retriever, kb_rows, group))
+        extra_meta.append({"questions": kb_questions, "questions_sha256": kb_digest, "n_questions": len(kb_rows),
+                           "group": group})
     t0 = time.time()
-    items = []
-    for i, q in enumerate(questions, 1):
-        analysis = analyze(q["question"])
-        passages = retriever.retrieve(q["question"], top_k=TOP_K)
-        items.append((q, analysis, passages))
-        if i % 20 == 0:
-            embedder.save()
-            print(f"  retrieved {i}/{len(questions)} ({time.time() - t0:.0f}s)", flush=True)
+    items = []  # (question, analysis, passages, source)
+    for source, (_, src_retriever, src_questions, group) in enumerate(sources):
+        for i, q in enumerate(src_questions, 1):
+            if group:
+                q = {**q, "batch": group}
+            analysis = analyze(q["question"])
+            passages = src_retriever.retrieve(q["question"], top_k=TOP_K)
+            items.append((q, analysis, passages, source))
+            if i % 20 == 0:
+                embedder.save()
+                print(f"  retrieved {i}/{len(src_questions)} ({time.time() - t0:.0f}s)", flush=True)
     print(f"retrieved {len(items)} questions in {time.time() - t0:.0f}s")
 
     # 1. the sentence ranker. Every question is read as it is: an English question's words, matching nothing in
@@ -532,8 +549,9 @@ def main(argv=None) -> int:
     # answers holding the evidence either way), so they stay out of training.
     subject_off = {"min_similarity": -1.0, "min_coverage": -1.0, "min_subject_coverage": -1.0}
     sx, sy, sq = [], [], []
-    for n, (q, analysis, passages) in enumerate(items, 1):
-        evidence = gather_evidence(analysis, passages, index, embedder, ranker=UNTRAINED_RANKER, subject=subject_off)
+    for n, (q, analysis, passages, source) in enumerate(items, 1):
+        evidence = gather_evidence(analysis, passages, sources[source][0], embedder, ranker=UNTRAINED_RANKER,
+                                   subject=subject_off)
         if n % 20 == 0:
             embedder.save()
             print(f"  evidence {n}/{len(items)} ({time.time() - t0:.0f}s)", flush=True)
@@ -561,13 +579,14 @@ def main(argv=None) -> int:
     # 2. question-level features with the trained ranker; a cross-lingual question's also as it is answered,
     # its sentences matched through the glossary's Chinese words (``translation``), for its own model
     rows, translated, labels, crosslingual, top1, ruled, ruled_as_is = [], [], [], [], [], [], []
-    for i, (q, analysis, passages) in enumerate(items):
-        evidence = gather_evidence(analysis, passages, index, embedder, ranker=fold_rankers[fold_of[i]],
+    for i, (q, analysis, passages, source) in enumerate(items):
+        src_index, src_retriever = sources[source][:2]
+        evidence = gather_evidence(analysis, passages, src_index, embedder, ranker=fold_rankers[fold_of[i]],
                                    subject=subject_off)
         rows.append(evidence.features)
-        answered = (gather_evidence(analysis, passages, index, embedder, ranker=fold_rankers[fold_of[i]],
-                                    subject=subject_off, translation=retriever.translation(q["question"]),
-                                    unknown_names=retriever.unknown_names(q["question"]))
+        answered = (gather_evidence(analysis, passages, src_index, embedder, ranker=fold_rankers[fold_of[i]],
+                                    subject=subject_off, translation=src_retriever.translation(q["question"]),
+                                    unknown_names=src_retriever.unknown_names(q["question"]))
                     if analysis.crosslingual else evidence)  # as the question is answered
         translated.append(answered.features)
         ruled.append(rules_refusing(answered))
@@ -579,7 +598,7 @@ def main(argv=None) -> int:
     y = np.array(labels)
     print(f"ranker (cross-fitted) top-1 sentence holds the evidence for {np.mean(top1):.3f} of answerable questions")
 
-    batches = np.array([q.get("batch", "") for q, _, _ in items])
+    batches = np.array([q.get("batch", "") for q, _, _, _ in items])
     # the rules as each model's questions are read: the full model's as they are, the other's through the glossary
     full, full_report = train_classifier("full", QUESTION_FEATURES, rows, y, batches, trees=True, ruled=ruled_as_is)
     # Questions in another language get a model of their own, trained on them alone over every feature as they
@@ -596,7 +615,7 @@ def main(argv=None) -> int:
         ruled=[r for r, c in zip(ruled, crosslingual) if c])
 
     # 3. the subject floor: every answerable tune question of its language clears it
-    kinds = [question_kind(q) for q, _, _ in items]
+    kinds = [question_kind(q) for q, _, _, _ in items]
     subject = subject_floor(rows, kinds, crosslingual)
     stopped = as_fractions(subject_stops(rows, kinds, crosslingual, subject))
     held_out = as_fractions(subject_stops_held_out(rows, kinds, crosslingual, batches))
@@ -605,15 +624,17 @@ def main(argv=None) -> int:
     meta = {
         "trained_on": str(args.questions.relative_to(ROOT) if args.questions.is_relative_to(ROOT) else args.questions),
         "index": str(args.index_dir.relative_to(ROOT) if args.index_dir.is_relative_to(ROOT) else args.index_dir),
-        "split": args.split, "excluded_batches": list(args.exclude_batch), "questions_sha256": digest, "n_questions": len(items),
-        "n_unanswerable": int((y == 0).sum()), "top_k": TOP_K, "embed_model": embedder.model_id,
+        "split": args.split, "excluded_batches": list(args.exclude_batch), "questions_sha256": digest, "n_questions": len(questions),
+        "n_unanswerable": sum(q["type"] == "unanswerable" for q in questions), "top_k": TOP_K, "embed_model": embedder.model_id,
         "max_false_refusals": MAX_FALSE_REFUSALS, "folds": FOLDS, "repeats": REPEATS, "operating_point_cv": full_report["cv"],
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if extra_meta:
+        meta["extra_knowledge_bases"] = extra_meta
     full_p, crosslingual_p = full_report.pop("held_out_p"), iter(crosslingual_report.pop("held_out_p"))
     if args.oof_out:
         with args.oof_out.open("w", encoding="utf-8") as f:
-            for (q, _, _), p_full, cl, rules, rules_as_is in zip(items, full_p, crosslingual, ruled, ruled_as_is):
+            for (q, _, _, _), p_full, cl, rules, rules_as_is in zip(items, full_p, crosslingual, ruled, ruled_as_is):
                 f.write(json.dumps({"id": q["id"], "batch": q.get("batch", ""), "kind": question_kind(q),
                                     "crosslingual": cl, "p": next(crosslingual_p) if cl else p_full,
                                     "threshold": (crosslingual_model if cl else full).threshold,
@@ -634,7 +655,8 @@ def main(argv=None) -> int:
     print(f"wrote {args.out} and {args.cv_out}")
     if args.evaluate:
         if args.evaluate == args.split:
-            evaluate(items, index, embedder, model, args.split, retriever.translation, retriever.unknown_names)
+            evaluate([(q, a, p) for q, a, p, source in items if source == 0], index, embedder, model, args.split,
+                     retriever.translation, retriever.unknown_names)
         else:
             others, _ = load_questions(args.questions, args.evaluate)
             evaluate([(q, analyze(q["question"]), retriever.retrieve(q["question"], top_k=TOP_K)) for q in others],

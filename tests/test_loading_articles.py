@@ -271,3 +271,12 @@ def test_the_masthead_above_the_first_labelled_article_does_not_title_it():
     docs = split_articles("\n".join(lines), "issue.txt")
     assert [d.title for d in docs] == [TITLE, "种业振兴行动三年"]
     assert [d.publication for d in docs] == ["本刊综合", "本刊记者"]
+
+
+def test_labels_over_nothing_but_short_questions_leave_the_file_whole():
+    """Every part under a label is headline-length (a quiz, an FAQ of one-line answers): no article comes of it,
+    and loading does not fail (it raised StopIteration before)."""
+    lines = ["聚焦", "什么是低空经济？", "低空经济是什么？", "观察", "为什么要发展它？", "因为它能带动消费？",
+             "数据", "有多少架次？", "138万架次？"]
+    docs = split_articles("\n".join(lines), "faq.txt")
+    assert len(docs) == 1 and "138万架次？" in docs[0].text

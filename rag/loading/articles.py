@@ -287,7 +287,7 @@ def _header_segments(lines: list[str], heads: frozenset[int]) -> list[_Segment]:
 
 def _label_cuts(lines: list[str]) -> list[int]:
     """Where a section label over a headline (「聚焦」 then 「低空物流驶入…」) opens an article: after a finished
-    paragraph, or after the masthead and contents above the first one (no sentence since the file began)."""
+    paragraph, or after the masthead and contents above the first one (only ``_front_matter`` since the file began)."""
     cuts = []
     for i in range(1, len(lines) - 1):
         if not _is_label(lines, i, True):
@@ -314,8 +314,8 @@ def _label_segments(segments: list[_Segment]) -> list[_Segment]:
     if len(cuts) < MIN_ARTICLES:
         return segments
     parts = [seg.lines[a:b] for a, b in zip([0, *cuts], [*cuts, len(seg.lines)])]
-    first = next(j for j, p in enumerate(parts) if not _front_matter(p))  # the masthead and contents come before it
-    articles = parts[first:]
+    first = next((j for j, p in enumerate(parts) if not _front_matter(p)), None)  # masthead and contents before it
+    articles = parts[first:] if first is not None else []
     if len(articles) < MIN_ARTICLES or any(
             not has_sentence(p) or sum(map(len, p)) < MIN_ARTICLE_CHARS for p in articles):
         return segments
@@ -332,7 +332,7 @@ def _without_masthead(segments: list[_Segment]) -> list[_Segment]:
         return segments
     seg = segments[k]
     front = [i for i in _label_cuts(seg.lines) if _front_matter(seg.lines[:i])]
-    if not front:
+    if not front or _front_matter(seg.lines[front[-1]:]):  # no paragraph under the label: nothing to set apart
         return segments
     cut = front[-1]
     return segments[:k] + [_Segment(seg.lines[:cut]), _Segment(seg.lines[cut:], seg.publication)] + segments[k + 1:]

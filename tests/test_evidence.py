@@ -343,10 +343,12 @@ def test_shared_phrases_are_names_a_person_can_read_never_pieces_of_words():
     assert shared_phrases(analyze("What did the managers say?"), joined) == []  # 「manage」 is a piece of a word
 
 
-def test_a_superlative_is_unstated_unless_a_best_sentence_ranks_something():
-    def sentence(text):
-        return SentenceEvidence(passage=0, index=0, start=0, end=len(text), text=text)
+def sentence(text):
+    """A ranked candidate sentence with nothing but its text, for the question-level features."""
+    return SentenceEvidence(passage=0, index=0, start=0, end=len(text), text=text)
 
+
+def test_a_superlative_is_unstated_unless_a_best_sentence_ranks_something():
     q = analyze("鼓楼区那16个硅巷里，面积最大的是哪一个？")
     listed = [sentence("鼓楼区已建成硅巷16个，总面积约60万平方米。")]
     ranked = [sentence("其中，南京软件谷鼓楼园面积最大，达12万平方米。")]
@@ -387,9 +389,6 @@ def test_a_name_holding_the_asked_kind_still_fills_a_which_company_slot():
 
 def test_a_measure_is_unstated_when_the_best_sentences_give_figures_of_other_measures_only():
     """「…净利润赚了多少」 answered with 「营业收入为58.4亿元」: a near-miss the held-out knowledge bases hold many of."""
-    def sentence(text):
-        return SentenceEvidence(passage=0, index=0, start=0, end=len(text), text=text)
-
     q = analyze("途乐旅行三季度营收58.4亿元，那它这一季度净利润赚了多少？")
     revenue = [sentence("途乐旅行发布的三季度财报显示，公司当季营业收入为58.4亿元，同比增长19.6%。")]
     profit = [sentence("当季实现净利润12.1亿元，同比增长23%。")]

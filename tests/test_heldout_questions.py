@@ -1,4 +1,4 @@
-"""The held-out knowledge bases (eval/heldout/kb2, kb3): newsletter issues nobody tuned on, and their questions.
+"""The held-out knowledge bases (eval/heldout/kb2 … kb6): newsletter issues nobody tuned on, and their questions.
 
 Nothing in the assistant was decided on these files or questions before they were first scored
 (eval/heldout/README.md); these tests keep the sets well formed: every row loads with the project's own
@@ -24,7 +24,7 @@ README = HELDOUT / "README.md"
 # knowledge base -> its issues; each issue's writer wrote 40 rows: 20 answerable (3 English), 14 near-miss
 # (2 English), 6 off-topic (1 English)
 ISSUES = {"kb2": ("101", "102", "103"), "kb3": ("104", "105", "106"), "kb4": ("107", "108", "109"),
-          "kb5": ("110", "111", "112")}
+          "kb5": ("110", "111", "112"), "kb6": ("113", "114", "115")}
 ROWS_PER_ISSUE = 40
 EVIDENCE_CHARS = (8, 40)
 
@@ -40,7 +40,13 @@ def _strip(text: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _raw(kb: str, name: str) -> str:
-    return _strip((HELDOUT / kb / "corpus" / name).read_text(encoding="utf-8"))
+    """The file's text as its writer wrote it: a Word file's paragraphs (python-docx), any other file as it is."""
+    path = HELDOUT / kb / "corpus" / name
+    if path.suffix == ".docx":
+        import docx
+
+        return _strip("".join(p.text for p in docx.Document(str(path)).paragraphs))
+    return _strip(path.read_text(encoding="utf-8"))
 
 
 @functools.lru_cache(maxsize=None)
@@ -64,7 +70,7 @@ def test_every_issue_has_its_rows_and_mix(kb):
 def test_rows_name_only_their_own_files(kb):
     corpus = HELDOUT / kb / "corpus"
     files = {p.name for p in corpus.iterdir()}
-    assert all(name.endswith((".txt", ".md")) for name in files), "only article files in a held-out corpus"
+    assert all(name.endswith((".txt", ".md", ".html", ".docx")) for name in files), "only article files in a held-out corpus"
     assert sorted(name.split("_")[0] for name in files) == list(ISSUES[kb])
     for q in QUESTIONS[kb]:
         if q.answerable:

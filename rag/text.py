@@ -87,6 +87,11 @@ def ends_sentence(text: str) -> bool:
     return bool(re.search(rf"[{SENTENCE_END}][{re.escape(CLOSERS)}]*$", body))
 
 
+# A sentence that names its organisation only by referring back (「有17个由该公司提供设备」, 「这家银行」): the name is in
+# the sentence before.
+ANAPHOR_RE = re.compile("(?:该|这家|此)(?:公司|企业|集团|机构|银行|平台|品牌|厂商|单位)")
+
+
 def sentence_before(text: str, spans: Sequence[tuple[int, int]], index: int) -> str:
     """The sentence before sentence ``index`` of ``text`` (``spans`` from ``rag.chunking.split_sentences``),
     or ''. It lives here, not in ``chunking.py``, whose source fingerprints the index (``loader_id``)."""

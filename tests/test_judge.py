@@ -210,3 +210,16 @@ def test_a_question_asking_two_things_is_answered_when_the_passages_answer_one(e
     assert two.evidence.analysis.text == question, "the answer is still composed for the whole question"
     off = step("红烧肉怎么做才好吃？糖醋排骨要炖多久？", [passage()])
     assert not off.answerable and not off.subject_found
+
+
+@pytest.mark.slow
+def test_a_question_asking_the_same_of_two_things_is_not_answered_from_a_passage_on_one(e5_embedder):
+    """「茶园音乐节和茶园半程马拉松，各自来了多少人」 against a passage on the music festival only: judged on its own,
+    the marathon's part looked answered by the festival's 1.8万人次 until the parts had to name both conjuncts."""
+    festival = ("浙江松阳今年9月在一处千年古村举办的茶园音乐节便是一例。两天的音乐节共吸引乐迷1.8万人次，门票收入约950万元，"
+                "当地80%以上的民宿在活动前两周即被订满。")
+    step = EvidenceJudge(None, e5_embedder)
+    only = [Passage(text=festival, source="107.txt", title="文旅", score=1.0, start=0, end=len(festival), chunk_id="c1")]
+    question = "松阳今年办的茶园音乐节和茶园半程马拉松，各自来了多少人？"
+    assert step._coordinated(question, only) is None
+    assert not step(question, only).answerable

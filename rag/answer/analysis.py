@@ -423,6 +423,48 @@ _PART_END_RE = re.compile(r"(?<=[？?])")
 MIN_PART_CHARS = 5  # content characters of a sub-question: 「净利润呢？」 (4) leans on the one before it
 
 
+# 「A和B各自/分别…」: a question that asks the same of two things. The marker must follow the conjunction in the
+# same sentence; 各 alone only before a verb it distributes (各有, 各是, 各启用), not in 各地, 各类, 各部门.
+_DISTRIBUTIVE_RE = re.compile("各自|分别|各(?=[是有为占要做起带提出启用建设花了多])")
+_CONJUNCTION_RE = re.compile("以及|和|与|跟|及")
+# Where a conjunct ends: its modifier (的), a clause break, a preposition that opens the shared predicate (在墨西哥…).
+_LEFT_CONJUNCT_STOP = "的，,、；;：:。？?在对给把从和与跟及"
+_RIGHT_CONJUNCT_STOP = "的，,、；;：:。？?"
+
+
+def coordinated_parts(question: str) -> list[tuple[str, str]]:
+    """The two questions in 「A和B各自/分别 X」, each with its conjunct (「秦淮硅巷和鼓楼硅巷各自攒下了多少人才？」 →
+    (「秦淮硅巷攒下了多少人才？」, 秦淮硅巷), (「鼓楼硅巷攒下了多少人才？」, 鼓楼硅巷)), or [] when the question does not
+    distribute one ask over two conjuncts."""
+    marker = _DISTRIBUTIVE_RE.search(question)
+    if not marker:
+        return []
+    before = question[:marker.start()]
+    # a conjunction the segmenter reads as a word of its own: not 与 in 参与, 和 in 和平
+    words, offset = set(), 0
+    for word in jieba().lcut(before):
+        words.add((offset, word))
+        offset += len(word)
+    conjunctions = [m for m in _CONJUNCTION_RE.finditer(before)
+                    if (m.start(), m.group()) in words and not re.search("[。？?；;]", before[m.end():])]
+    if not conjunctions:
+        return []
+    conj = conjunctions[-1]
+    left_end = conj.start() - 1 if before[conj.start() - 1:conj.start()] in "，," else conj.start()
+    a_start = left_end
+    while a_start > 0 and question[a_start - 1] not in _LEFT_CONJUNCT_STOP:
+        a_start -= 1
+    b_end = conj.end()
+    while b_end < marker.start() and question[b_end] not in _RIGHT_CONJUNCT_STOP:
+        b_end += 1
+    a, b = question[a_start:left_end], question[conj.end():b_end]
+    if not a or not b:
+        return []
+    rest = question[b_end:marker.start()] + question[marker.end():]
+    parts = [(question[:a_start] + a + rest, a), (question[:a_start] + b + rest, b)]
+    return parts if all(len(CONTENT_RE.findall(p)) >= MIN_PART_CHARS for p, _ in parts) else []
+
+
 def question_parts(question: str) -> list[str]:
     """The sub-questions of a question that asks two things (「…连着多少年全国第一了？它2023年…搞了多大面积？」),
     each ending with its question mark; [] when it asks one thing, or when a part is too short to stand alone."""

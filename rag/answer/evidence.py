@@ -39,7 +39,7 @@ from ..chunking import split_sentences
 from ..glossary import MIN_PINYIN_KEY as MIN_PINYIN_NAME, pinyin_of, proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
-from ..text import CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
+from ..text import ANAPHOR_RE, CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
 from .analysis import (
     DEFINITION_RE, FACTOID_TYPES, LIST_RE, MEASURES, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     asked_measure, asks_superlative, carries_number, date_values, tokens,
@@ -349,6 +349,8 @@ def _class_name_pattern(value_class: str) -> re.Pattern:
 # The words of the asked kind (「哪家冷链公司」 → 冷链): a name holding them (鲜达冷链) is still a new one.
 _ASKED_KIND_WORDS_RE = re.compile(
     f"(?:哪|什么)[一个家所座位]?([{CJK_RANGES}]{{1,4}}?)(?:公司|企业|机构|品牌|厂家|厂子|厂商|单位|集团)")
+# ... and the kind itself (「哪家公司」 → 公司): every company's name holds it, so it is no sign of an old one.
+_ASKED_KIND_RE = re.compile(f"(?:哪|什么)[一个家所座位]?[{CJK_RANGES}]{{0,4}}?(公司|企业|机构|品牌|厂家|厂商|单位|集团|平台)")
 
 
 def _new_name(analysis: QuestionAnalysis, question: str, name: str) -> bool:
@@ -356,7 +358,7 @@ def _new_name(analysis: QuestionAnalysis, question: str, name: str) -> bool:
     if name in question:
         return False
     kind = (analysis.value_class, *_CLASS_SHORT_FORMS.get(analysis.value_class, ()),  # the kind names nothing
-            *_ASKED_KIND_WORDS_RE.findall(question))
+            *_ASKED_KIND_WORDS_RE.findall(question), *_ASKED_KIND_RE.findall(question))
     return not any(len(a) >= 2 and a not in kind and (a in name or name in a) for a in analysis.anchors)
 
 
@@ -446,6 +448,25 @@ def organisation_names(sentence: str) -> list[tuple[int, str]]:
     return found
 
 
+def resolve_anaphor(analysis: QuestionAnalysis, sentence: str, before: str) -> str:
+    """``sentence`` with the organisation it refers back to (该公司, 这家银行: ``ANAPHOR_RE``) written in, when a
+    which-organisation question asks for it and the sentence before names one (「…蓝盾监测仪器有限公司，主营…。」
+    「…有17个由该公司提供设备…」); otherwise ``sentence`` as it is."""
+    if analysis.qtype != "person" or not before:
+        return sentence
+    anaphor = ANAPHOR_RE.search(sentence)
+    if not anaphor:
+        return sentence
+    names = [(m.start(), m.group()) for m in _person_pattern(analysis).finditer(before)]
+    if not analysis.value_class:
+        names += organisation_names(before)
+    names = [(i, name) for i, name in names if _new_name(analysis, analysis.text, name)]
+    if not names:
+        return sentence
+    name = max(names)[1]  # the nearest: the last named before the sentence
+    return sentence[:anaphor.start()] + name + sentence[anaphor.end():]
+
+
 def person_names(sentence: str) -> list[str]:
     """Names of people and organisations jieba tags in ``sentence`` (only person questions pay for this)."""
     from .analysis import posseg
@@ -512,7 +533,8 @@ def sentence_features(
         lo = spans[max(c.index - NEIGHBOURHOOD, 0)][0]
         hi = spans[min(c.index + NEIGHBOURHOOD, len(spans) - 1)][1]
         window = _squash(p.title + p.text[lo:hi])
-        typed, new = slot_filled(analysis, c.text)
+        slot_text = resolve_anaphor(analysis, c.text, sentence_before(p.text, spans, c.index))
+        typed, new = slot_filled(analysis, slot_text)
         own_chars = _chars(c.text)
         c.features = {
             "similarity": sim,
@@ -529,7 +551,7 @@ def sentence_features(
             "passage_rank": c.passage / n_passages,
             "defines": float(_defines(analysis, c.text)),
             # the asked-about attribute (营业收入, 粉丝) in this very sentence: where the value must sit
-            "slot_near": float(slot_near(analysis, c.text, new)),
+            "slot_near": float(slot_near(analysis, slot_text, new)),
             "attribute": (sum(ch in own_chars for ch in attribute_chars) / len(attribute_chars)
                           if attribute_chars else 1.0),
         }

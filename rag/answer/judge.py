@@ -21,13 +21,14 @@ never scores or token lists.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
 from ..text import CJK_RE
-from .analysis import QuestionAnalysis, analyze, question_parts
+from .analysis import QuestionAnalysis, analyze, coordinated_parts, question_parts
 from .base import Verdict
-from .evidence import Evidence, gather_evidence
+from .evidence import Evidence, gather_evidence, mentions
 from .model import MODEL_PATH, Classifier, JudgeModel, default_model
 
 MAX_ANCHOR_CHARS = 16  # a longer anchor reads badly inside a reason
@@ -177,8 +178,25 @@ class EvidenceJudge:
                 if part_decision.answerable:
                     decision = part_decision
                     break
+            else:
+                decision = self._coordinated(question, passages) or decision
         reason = decision.reason or (refusal_reason(evidence) if not evidence.subject_found else "")
         return Verdict(decision.answerable, evidence.subject_found, reason, evidence, decision.probability)
+
+    def _coordinated(self, question: str, passages: list) -> Decision | None:
+        """「A和B各自X」 asks X of A and of B: answerable when the passages name both A and B (every term of each)
+        and answer each part judged on its own (the whole question's evidence mixes the two and covers neither
+        well); None otherwise. Naming both keeps the judge, weak on a near miss, from answering the part about B
+        from a passage about A only."""
+        parts = coordinated_parts(question)
+        joined = re.sub(r"\s+", "", "".join(p.title + p.text for p in passages))
+        if not parts or not all(mentions(joined, term) for _, conjunct in parts for term in analyze(conjunct).terms):
+            return None
+        decisions = [self.judge.decide(part, self._evidence(part, passages))
+                     for part in (analyze(text) for text, _ in parts)]
+        if all(d.answerable for d in decisions):
+            return min(decisions, key=lambda d: d.probability)
+        return None
 
     def _evidence(self, analysis: QuestionAnalysis, passages: list) -> Evidence:
         model = self.judge.model

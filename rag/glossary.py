@@ -112,6 +112,39 @@ def _word_kinds() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(proper - common), frozenset(common - proper)
 
 
+# A gloss that starts with a one-word name (Pfizer, DiDi, BYD), perhaps followed by a company form (Tencent Holdings
+# Limited), not by more of a longer name (Asian Development Bank, Warren Buffett, China Construction Bank).
+_GLOSS_NAME_RE = re.compile(r"^([A-Z][A-Za-z]*[A-Za-z])\b(?:\s+(?:Holdings?|Limited|Ltd|Company|Co|Corporation|Corp|Inc"
+                            r"|Incorporated|Group)\b\.?)*(?![\s·-]*[A-Z])")
+# ... and says it names a company: a person's given name (Warren 沃伦), a county (Libo 荔波, Hunyuan 浑源) or a
+# country is written in too many ways to say the articles never name it.
+_GLOSS_COMPANY_RE = re.compile(
+    r"\b(?:company|corporation|corp|inc|incorporated|group|holdings|limited|ltd|bank|brand|airline|manufacturer|maker"
+    r"|retailer|conglomerate|firm)\b", re.I)
+
+
+@lru_cache(maxsize=1)
+def english_name_forms() -> dict[str, frozenset[str]]:
+    """English company name (lower case, its first word) → the simplified words CC-CEDICT writes it with, from its
+    proper-noun entries whose gloss starts with it and calls it a company (辉瑞 /Pfizer, American pharmaceutical
+    company/, 比亚迪 /BYD Company/, 滴滴出行 /Didi Chuxing Technology Co., …, app-based transportation company/).
+    Empty without the dictionary; read once, on the first English question naming what the glossary cannot place."""
+    path = cedict_path()
+    if path is None:
+        return {}
+    forms: dict[str, set[str]] = {}
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            m = _CEDICT_LINE_RE.match(line)
+            if not m or not m["pinyin"][:1].isupper():
+                continue
+            for gloss in m["glosses"].split("/"):
+                name = _GLOSS_NAME_RE.match(gloss.strip())
+                if name and _GLOSS_COMPANY_RE.search(gloss) and "surname" not in gloss and "variant of" not in gloss:
+                    forms.setdefault(name.group(1).lower(), set()).add(m["word"])
+    return {name: frozenset(words) for name, words in forms.items()}
+
+
 def proper_nouns() -> frozenset[str]:
     """The simplified words CC-CEDICT gives only as proper nouns (capitalised pinyin: 厦门 [Xia4 men2],
     宁德 [Ning2 de2]), none as a common word; empty without the dictionary."""
@@ -250,4 +283,4 @@ class Glossary:
         return list(dict.fromkeys(unknown))
 
 
-__all__ = ["Glossary", "cedict_path", "common_words", "english_words", "pinyin_of", "proper_nouns", "read_dictionary"]
+__all__ = ["Glossary", "cedict_path", "common_words", "english_name_forms", "english_words", "pinyin_of", "proper_nouns", "read_dictionary"]

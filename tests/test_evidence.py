@@ -422,6 +422,19 @@ def test_a_company_the_knowledge_base_never_names_is_an_unknown_organisation():
     assert unknown_organisations("北控水务集团2025年的净利润是多少？", None) == []  # no index, nothing known
 
 
+def test_an_english_company_name_whose_chinese_names_the_knowledge_base_never_uses_is_absent():
+    """「What was Tencent Music's revenue in 2024?」 asked of articles on a web-fiction platform: CC-CEDICT writes
+    Tencent 腾讯控股有限公司, which the articles never use, so the question is off their subject (held-out kb6's
+    k1306). A name the dictionary does not know (Henrui, the articles' own 恒锐 misspelt) stays the classifier's."""
+    from rag.answer.evidence import absent_companies
+
+    articles = {"平台", "收入", "腾讯"}
+    idf = lambda token: 1.0 if token in articles else 0.0  # noqa: E731  (the index's IDF: 0 for a token it never saw)
+    assert absent_companies(["Pfizer", "Henrui"], idf) == ["Pfizer"]
+    assert absent_companies(["Tencent"], idf) == []  # the articles do name 腾讯
+    assert absent_companies(["Pfizer"], None) == []
+
+
 def test_a_measure_is_unstated_when_the_best_sentences_give_figures_of_other_measures_only():
     """「…净利润赚了多少」 answered with 「营业收入为58.4亿元」: a near-miss the held-out knowledge bases hold many of."""
     q = analyze("途乐旅行三季度营收58.4亿元，那它这一季度净利润赚了多少？")

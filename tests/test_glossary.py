@@ -130,3 +130,15 @@ def test_unknown_names_are_the_capitalised_words_nothing_places():
 def test_pinyin_of_spells_chinese_without_tones_or_spaces():
     assert pinyin_of("西城区") == "xichengqu"
     assert "zhujiang" in pinyin_of("珠江路的硅巷")
+
+
+def test_english_company_names_map_to_the_chinese_names_the_dictionary_gives_them():
+    """Pfizer is 辉瑞 and Didi 滴滴 to CC-CEDICT; a person's name (Warren Buffett), a county (Libo 荔波) and the first
+    word of a longer name (China Construction Bank, Asian Development Bank) are no company names."""
+    from rag.glossary import english_name_forms
+
+    forms = english_name_forms()
+    assert "辉瑞" in forms["pfizer"] and "滴滴" in forms["didi"] and "比亚迪" in forms["byd"]
+    assert "腾讯控股有限公司" in forms["tencent"]  # Tencent Holdings Limited: a company form after the name
+    for name in ("warren", "libo", "china", "asian", "american"):
+        assert name not in forms, name

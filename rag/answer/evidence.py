@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..chunking import split_sentences
-from ..glossary import MIN_PINYIN_KEY as MIN_PINYIN_NAME, pinyin_of, proper_nouns
+from ..glossary import MIN_PINYIN_KEY as MIN_PINYIN_NAME, english_name_forms, pinyin_of, proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import ANAPHOR_RE, CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
@@ -751,6 +751,17 @@ def unplaced_names(names: Sequence[str], passages: Sequence[Passage]) -> list[st
     return left
 
 
+def absent_companies(names: Sequence[str], idf: IdfFn | None) -> list[str]:
+    """The ``names`` (Latin, unplaced in the passages) that CC-CEDICT gives as a company under Chinese names none of
+    which the knowledge base ever uses (Pfizer 辉瑞, BYD 比亚迪, Tencent 腾讯…: ``english_name_forms``): the articles
+    never name it, whatever else they say of its trade. A name the dictionary does not know stays the classifier's
+    to weigh (most of them are the articles' own, in pinyin the glossary keys otherwise). Unknown without an index."""
+    if idf is None:
+        return []
+    forms = english_name_forms()
+    return [n for n in names if forms.get(n.lower()) and not any(known_to(f[:2], idf) for f in forms[n.lower()])]
+
+
 def gather_evidence(
     question: str | QuestionAnalysis, passages: Sequence[Passage], index: Any, embedder: Any,
     *, ranker: LinearModel | None = None, subject: dict | None = None, translation: Sequence[str] = (),
@@ -788,6 +799,7 @@ def gather_evidence(
     found = shared_phrases(analysis, joined)
     entity_share = 1.0 - len(missing) / len(analysis.entities) if analysis.entities else 1.0
     unplaced = unplaced_names(unknown_names, passages)
+    names += [n for n in absent_companies(unplaced, idf) if n not in names]
     if not candidates:
         return Evidence(analysis, passages, [], {**question_features(analysis, passages, [], entity_share),
                                                  "unplaced_names": 1.0 if unplaced else 0.0},

@@ -420,6 +420,9 @@ def test_a_company_the_knowledge_base_never_names_is_an_unknown_organisation():
     assert unknown_organisations("格力和海尔这两家家电企业分别是怎么切进储能这个行当的？", idf) == []  # 切进 is a verb
     assert unknown_organisations("南京高新区那边做了几批科技型中小企业评价？", idf) == []  # 几批 is a count
     assert unknown_organisations("北控水务集团2025年的净利润是多少？", None) == []  # no index, nothing known
+    # a trade name that is also an ordinary word (首创 "pioneer", 光大 "glorious") still names the company here
+    assert unknown_organisations("首创环保集团目前的污水处理规模有多大？", idf) == ["首创环保"]
+    assert unknown_organisations("同程旅行2025年三季度营收是多少？", idf) == ["同程旅行"]
 
 
 def test_an_english_company_name_whose_chinese_names_the_knowledge_base_never_uses_is_absent():

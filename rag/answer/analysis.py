@@ -81,8 +81,9 @@ NUMBER_RE = re.compile(r"\d|[一二三四五六七八九十百千万亿两半]+[
 DATE_RE = re.compile(
     r"\d{2,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月|今年|去年|明年|近年|年初|年底|年末|[上下]半年"
 )
-PLACE_RE = re.compile(
-    r"[\u4e00-\u9fff]{1,6}(?:省|市|区|县|镇|州|国|岛|湾|园|城|基地|中心|大学)|北京|上海|天津|重庆|香港|深圳|杭州"
+PLACE_RE = re.compile(  # a place's own characters: no particle that joins it to the words before (的黄小芸在杭州)
+    r"(?:(?![的了是在和与及从到由被把对为向于也都而并或])[\u4e00-\u9fff]){1,6}(?:省|市|区|县|镇|州|国|岛|湾|园|城|基地|中心|大学)"
+    r"|北京|上海|天津|重庆|香港|深圳|杭州"
     r"|南京|苏州|武汉|青岛|美国|欧洲|日本|海外|全球"
 )
 WHY_RE = re.compile("因为|由于|原因|为了|因此|所以|导致|使得|得益于|在于|旨在|目的|以便|从而|推动|促进|需要|意味着|源于|归功于")
@@ -340,6 +341,12 @@ ROLE_NAME_RE = re.compile(
 )
 
 
+def _familiar_common(word: str, common: frozenset[str]) -> bool:
+    """老/小 before a common word calls someone by what they are (老师傅, 老板, 老乡, 小伙), not by name (老王, 小张):
+    jieba tags 老师傅 a person's name."""
+    return word[0] in "老小" and word[1:] in common
+
+
 def named_entities(question: str) -> list[str]:
     """Terms that name something specific (people, places, organisations, Latin names, years, quotes)."""
     entities: list[str] = []
@@ -355,7 +362,7 @@ def named_entities(question: str) -> list[str]:
     common = common_words()
     for word, flag in posseg().lcut(content_text(question)):
         if (flag in ("nr", "ns", "nt", "nz", "nrt", "nrfg") and len(word) >= 2 and _CJK_RE.search(word)
-                and word not in common):
+                and word not in common and not _familiar_common(word, common)):
             entities.append(word)
     seen: list[str] = []
     for e in entities:

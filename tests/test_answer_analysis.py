@@ -59,6 +59,9 @@ from rag.answer.analysis import (
     ("预警发了却没出现灾害天气，根子在哪？", "other"),  # held-out kb4's k906
     ("这个问题究竟出在哪里？", "other"),
     ("沈月雷最早是在哪里创办Biocytogen的？", "place"),
+    # colloquial why (held-out kb4's k802, kb6's k1329: read as 「other」, answered with the scene, not the reason)
+    ("今年前三季度跨境电商进口为啥比出口涨得慢那么多？", "why"),
+    ("墨川中文网干嘛不把总部搬到上海北京这些大城市去？", "why"),
 ])
 def test_answer_type(question, kind):
     assert answer_type(question) == kind

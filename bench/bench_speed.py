@@ -77,6 +77,7 @@ def child_build(corpus: Path, index_dir: Path) -> dict:
 def child_query(index_dir: Path, questions_path: Path, repeat: int) -> dict:
     from rag.assistant import Assistant
     from rag.config import Settings
+    from rag.answer.analysis import clear_question_cache
     from rag.embedding.cache import clear_query_cache
     from rag.evaluation import load_questions
 
@@ -96,7 +97,8 @@ def child_query(index_dir: Path, questions_path: Path, repeat: int) -> dict:
     for _ in range(repeat):
         for q in questions:
             timings: dict = {}
-            clear_query_cache()  # each question is timed as a new one: its embedding included
+            clear_query_cache()  # each question is timed as a new one: its embedding and its reading included
+            clear_question_cache()
             t = time.perf_counter()
             assistant.retrieve(q, top_k=5, timings=timings)
             retrieve.append((time.perf_counter() - t) * 1000)
@@ -104,6 +106,7 @@ def child_query(index_dir: Path, questions_path: Path, repeat: int) -> dict:
             search.append(timings.get("search", float("nan")))
             step_ms: dict = {}
             clear_query_cache()
+            clear_question_cache()
             t = time.perf_counter()
             pipeline.invoke(q, top_k=5, timings=step_ms)  # what Assistant.answer runs
             answer.append((time.perf_counter() - t) * 1000)

@@ -337,6 +337,13 @@ def tagged_content(question: str) -> tuple[tuple[str, str], ...]:
     return tuple((word, flag) for word, flag in posseg().lcut(content_text(question)))
 
 
+def clear_question_cache() -> None:
+    """Forget every question read so far (``content_text``, ``tagged_content``): a benchmark times each question as
+    a new one."""
+    content_text.cache_clear()
+    tagged_content.cache_clear()
+
+
 def extract_terms(question: str) -> list[str]:
     """Key terms of a question (content words, names, numbers), in order, without repeats."""
     terms: list[str] = []

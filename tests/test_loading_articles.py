@@ -141,8 +141,28 @@ def test_a_dateline_and_label_before_the_title_do_not_become_the_title():
     assert (doc.title, doc.publication) == (TITLE, "青澜日报")
 
 
+def test_header_blocks_under_a_masthead_and_contents_with_labelled_headlines():
+    """An issue opening with its masthead and 「本期目录」, each article a 「【label】headline」 over an 作者/来源 line and a
+    date: header-first articles titled without the label, the masthead and contents in none of them."""
+    second = "海湾观察站启用新型监测浮标"
+    text = "\n".join([
+        "青澜海洋观察", "2026 年第 7 期", "主办：青澜市海洋协会", "本期目录", f"【聚焦】{TITLE}", f"【观察】{second}",
+        f"【聚焦】{TITLE}", "作者：本刊记者 沈一帆 来源：本刊", "2026-04-08", *BODY,
+        f"【观察】{second}", "作者：周明 来源：青澜日报", "2026-04-09",
+        "新型监测浮标可以实时记录水温、盐度和溶解氧，数据每十分钟上传一次。",
+    ])
+    docs = split_articles(text, "issue.txt")
+    assert [(d.title, d.publication) for d in docs] == [(TITLE, "本刊"), (second, "青澜日报")]
+    assert not any("本期目录" in d.text or "主办" in d.text for d in docs)
+
+
+def test_a_label_line_over_a_header_first_headline_is_not_in_the_title():
+    docs = split_articles("\n".join(["本期目录", "【访谈】", TITLE, "采访／本刊记者 孙悦　整理／实习生 杨帆", *BODY]), "u.txt")
+    assert [d.title for d in docs] == [TITLE]
+
+
 @pytest.mark.parametrize("line", ["来源：新华社", "作者：张三 2024年1月2日", "发布时间：2024-01-02", "文/张三",
-                                  "2024-01-02 来源：新华社", "责任编辑：李四"])
+                                  "2024-01-02 来源：新华社", "责任编辑：李四", "采访／本刊记者 孙悦　整理／实习生 杨帆"])
 def test_meta_lines(line):
     assert is_meta(line)
 

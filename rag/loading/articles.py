@@ -54,6 +54,8 @@ _DATE_ONLY = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s+\d{1,
 _META_RE = re.compile(
     rf"^[\s（(【\[]*(?:{_DATE_ONLY}\s*)?(?:{_META_KEY})\s*[：:|｜]"
     r"|^(?:文\s*[/／|｜]|本报记者|记者\s|通讯员\s|原创\s)"
+    # an interview's credits: 「采访／本刊记者 孙悦　整理／实习生 杨帆」
+    r"|^(?:采访|整理|采写|撰文|口述|摄影)\s*[/／|｜]"
 )
 _DATE_LINE_RE = re.compile(rf"^{_DATE_ONLY}$")
 _DATELINE_RE = re.compile(r"^[\d\s年月日号期第总\-/.:：（）()〇零一二三四五六七八九十星周一二三四五六天]+$")
@@ -61,6 +63,12 @@ _NAME_DATE_RE = re.compile(rf"(?<=[\u4e00-\u9fff])\s*(?={_DATE_ONLY})")
 _SOURCE_VALUE_RE = re.compile(
     rf"(?:来\s*源|稿\s*源|出\s*处)\s*[：:]\s*(\S.*?)\s*(?=\s(?:{_META_KEY})\s*[：:]|\s*{_DATE_ONLY}|[）)】\]]?\s*$)"
 )
+# The heading of an issue's table of contents (「本期目录」, 「目录」, 「本期导读」).
+_CONTENTS_RE = re.compile(r"^(?:本期)?(?:目\s*录|导\s*读|要\s*目)$")
+# A headline printed with its section label in brackets: 「【聚焦】岚州今年…」.
+_LABELLED_RE = re.compile(r"^[【\[][^】\]]{1,6}[】\]]\S")
+_LABEL_PREFIX_RE = re.compile(r"^[【\[][^】\]]{1,6}[】\]]\s*(?=\S)")
+_BARE_LABEL_RE = re.compile(r"^[【\[][^】\]]{1,6}[】\]]$")
 # Meta lines are short: a longer line with a colon is a sentence ("时间：…" as prose).
 MAX_META_CHARS = 80
 # The header block of the first article starts within this many lines (a section
@@ -95,6 +103,11 @@ def _headline_like(t: str) -> bool:
     return True
 
 
+def _short_label(t: str) -> bool:
+    compact = t.replace(" ", "")
+    return compact in SECTION_LABELS or (len(compact) <= 4 and not re.search(r"[\d，。：:]", compact))
+
+
 def _is_label(lines: list[str], i: int, many: bool) -> bool:
     """A newsletter section label ("聚焦", "A I") printed above a headline.
 
@@ -104,10 +117,7 @@ def _is_label(lines: list[str], i: int, many: bool) -> bool:
     t = lines[i].strip()
     if i + 1 >= len(lines) or not _headline_like(lines[i + 1]):
         return False
-    compact = t.replace(" ", "")
-    return compact in SECTION_LABELS or (
-        many and len(compact) <= 4 and not re.search(r"[\d，。：:]", compact)
-    )
+    return t.replace(" ", "") in SECTION_LABELS or (many and _short_label(t))
 
 
 @dataclass
@@ -135,7 +145,10 @@ def _title_span(lines: list[str]) -> tuple[int, int]:
 
 
 def _join_title(parts: list[str]) -> str:
-    title = parts[0]
+    if len(parts) > 1 and (_BARE_LABEL_RE.match(parts[0]) or _short_label(parts[0])):
+        # 「【聚焦】」 or 「聚焦」 over the headline labels it and names nothing
+        parts = parts[1:]
+    title = _LABEL_PREFIX_RE.sub("", parts[0]) or parts[0]  # 「【聚焦】岚州今年…」 → 「岚州今年…」
     for part in parts[1:]:
         if (title[-1] in "：:—-（(“" or re.search(r"[\u4e00-\u9fff] [\u4e00-\u9fff]{1,2}$", title)
                 or len(title) <= 6 or len(part) <= 4):
@@ -217,7 +230,9 @@ def _header_layout(lines: list[str], heads: frozenset[int]) -> bool:
     """
     first_meta = next((i for i, l in enumerate(lines) if is_meta(l)), None)
     start = max(heads, default=-1) + 1
-    return (first_meta is not None and first_meta <= start + MAX_HEADER_START
+    # further down only under an issue's masthead and contents: 「本期目录」 and its headlines above the first block
+    return (first_meta is not None and (first_meta <= start + MAX_HEADER_START or _CONTENTS_RE.match(lines[0])
+                                        or any(_CONTENTS_RE.match(l) for l in lines[start:first_meta]))
             and first_meta < _first_body_line(lines, heads))
 
 
@@ -241,7 +256,8 @@ def _header_blocks(lines: list[str], heads: frozenset[int]) -> list[tuple[int, i
         structural = bool(heads) and not blocks  # the file's structure names the first title
         while t > floor and ((t - 1 in heads) if structural else (
                 meta_start - t < MAX_TITLE_LINES - 1 and _headline_like(lines[t - 1])
-                and not _DATELINE_RE.match(lines[t - 1]))):
+                and not _DATELINE_RE.match(lines[t - 1])
+                and not (t < meta_start and _LABELLED_RE.match(lines[t])))):  # 「【聚焦】…」 opens its headline
             t -= 1
         if blocks:
             opens = not _headline_like(lines[t - 1])  # after a finished paragraph
@@ -258,6 +274,8 @@ def _header_segments(lines: list[str], heads: frozenset[int]) -> list[_Segment]:
     segments: list[_Segment] = []
     for k, (t, m, b) in enumerate(blocks):
         start = 0 if k == 0 else t  # lines before the first block (label, dateline) go with it
+        if k == 0 and any(_CONTENTS_RE.match(line) for line in lines[:t]):
+            start = t  # ... but not an issue's masthead and contents
         stop = blocks[k + 1][0] if k + 1 < len(blocks) else len(lines)
         preamble = lines[start:t]
         meta = lines[m:b]

@@ -49,7 +49,7 @@ def score(models: list[Path], kbs: list[str], index_root: Path) -> dict:
             cross = analysis.crosslingual
             for name, model in loaded:
                 evidence = gather_evidence(analysis, passages, assistant.index, assistant.embedder, ranker=model.ranker,
-                                           subject=model.subject,
+                                           subject=model.subject, reader=model.reader,
                                            translation=retriever.translation(q["question"]) if cross else (),
                                            unknown_names=retriever.unknown_names(q["question"]) if cross else ())
                 refused = not Judge(model).decide(analysis, evidence).answerable

@@ -56,11 +56,12 @@ sys.path.insert(0, str(ROOT))
 
 from rag.answer.analysis import analyze  # noqa: E402
 from rag.answer.evidence import (  # noqa: E402
-    CROSSLINGUAL_FEATURES, QUESTION_FEATURES, SENTENCE_FEATURES, gather_evidence, on_subject,
+    CROSSLINGUAL_FEATURES, QUESTION_FEATURES, READER_TOP, SENTENCE_FEATURES, gather_evidence, on_subject,
+    question_vector, sentence_vectors,
 )
 from rag.answer.judge import rules_refusing  # noqa: E402
 from rag.answer.model import (  # noqa: E402
-    MODEL_FORMAT, MODEL_PATH, UNTRAINED_RANKER, Classifier, JudgeModel, LinearModel, TreeEnsemble,
+    MODEL_FORMAT, MODEL_PATH, UNTRAINED_RANKER, Classifier, JudgeModel, LinearModel, Reader, TreeEnsemble,
 )
 
 MAX_FALSE_REFUSALS = 0.05  # the issue's target: at most 5% of answerable questions refused
@@ -91,6 +92,15 @@ TREE_DEPTH = 3
 TREE_ROUNDS = 200
 TREE_LEARNING_RATE = 0.05
 TREE_L2 = 1.0  # scikit-learn's l2_regularization
+
+
+# The reader (``rag.answer.model.Reader``): a logistic regression over a candidate sentence's e5 vector times the
+# question's, elementwise, and their cosine; positive where the sentence holds an answerable question's evidence,
+# negative for every other candidate, all of an unanswerable question's among them. scikit-learn's default
+# regularisation (C = 1.0) on the raw products, classes weighted as the judge's. Its question-level feature
+# ``reader_max`` (the best logit among the ranker's top READER_TOP sentences) reaches every question's judge row from
+# a reader trained without that question's writing batch, as the judge's held-out predictions are made.
+READER_C = 1.0
 
 
 class CachingEmbedder:
@@ -191,6 +201,33 @@ def best_point(curve: list[dict], n_answerable: int) -> dict:
     MAX_FALSE_REFUSALS with CONFIDENCE_Z standard errors to spare (the bound is for new questions)."""
     ok = [pt for pt in curve if false_refusal_bound(pt["false_refusal"], n_answerable) <= MAX_FALSE_REFUSALS]
     return max(ok, key=lambda pt: (pt["unanswerable_refused"], -pt["false_refusal"], -pt["threshold"]))
+
+
+def reader_rows(question: np.ndarray, sentences: np.ndarray) -> np.ndarray:
+    """The reader's inputs for each sentence: its vector times the question's, elementwise, and their cosine."""
+    return np.hstack([sentences * question, (sentences @ question)[:, None]])
+
+
+def fit_reader(data: list[tuple[np.ndarray, np.ndarray, list[int]]], embed_model: str = "") -> Reader:
+    """The reader on (question vector, ranked candidate vectors, their labels) of every question given."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([reader_rows(q, s) for q, s, labels in data if labels])
+    y = np.concatenate([labels for _, _, labels in data if labels])
+    lr = LogisticRegression(C=READER_C, class_weight="balanced", max_iter=3000).fit(x, y)
+    return Reader(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), embed_model)
+
+
+def held_out_reader_max(data: list[tuple[np.ndarray, np.ndarray, list[int]]], groups: np.ndarray) -> np.ndarray:
+    """Each question's ``reader_max`` from a reader trained on the other writing batches (groups)."""
+    out = np.zeros(len(data))
+    for g in np.unique(groups):
+        reader = fit_reader([d for d, group in zip(data, groups) if group != g])
+        for i in np.flatnonzero(groups == g):
+            q, sentences, labels = data[i]
+            if labels:
+                out[i] = float(reader.logits(q, sentences[:READER_TOP]).max())
+    return out
 
 
 def fit_trees(x: np.ndarray, y: np.ndarray):
@@ -405,6 +442,7 @@ def evaluate(items, index, embedder, model: JudgeModel, label: str, translate=No
     misses = []
     for q, analysis, passages in items:
         evidence = gather_evidence(analysis, passages, index, embedder, ranker=model.ranker, subject=model.subject,
+                                   reader=model.reader,
                                    translation=translate(q["question"]) if translate else (),
                                    unknown_names=unknown_names(q["question"]) if unknown_names else ())
         decision = judge.decide(analysis, evidence)
@@ -579,11 +617,18 @@ def main(argv=None) -> int:
     # 2. question-level features with the trained ranker; a cross-lingual question's also as it is answered,
     # its sentences matched through the glossary's Chinese words (``translation``), for its own model
     rows, translated, labels, crosslingual, top1, ruled, ruled_as_is = [], [], [], [], [], [], []
+    reader_data = []  # (question vector, its ranked candidates' vectors, their labels), for the reader
     for i, (q, analysis, passages, source) in enumerate(items):
         src_index, src_retriever = sources[source][:2]
         evidence = gather_evidence(analysis, passages, src_index, embedder, ranker=fold_rankers[fold_of[i]],
                                    subject=subject_off)
         rows.append(evidence.features)
+        vectors = (sentence_vectors([c.text for c in evidence.sentences], src_index, embedder) if evidence.sentences
+                   else np.zeros((0, 0), np.float32))
+        reader_data.append((np.asarray(question_vector(analysis.text, embedder), np.float64),
+                            np.asarray(vectors, np.float64),
+                            [sentence_label(c.text, q["evidence"]) if q["type"] != "unanswerable" else 0
+                             for c in evidence.sentences]))
         answered = (gather_evidence(analysis, passages, src_index, embedder, ranker=fold_rankers[fold_of[i]],
                                     subject=subject_off, translation=src_retriever.translation(q["question"]),
                                     unknown_names=src_retriever.unknown_names(q["question"]))
@@ -599,6 +644,12 @@ def main(argv=None) -> int:
     print(f"ranker (cross-fitted) top-1 sentence holds the evidence for {np.mean(top1):.3f} of answerable questions")
 
     batches = np.array([q.get("batch", "") for q, _, _, _ in items])
+    # 2b. the reader of the sentence vectors: each question's reader_max from a reader not trained on its batch
+    reader = fit_reader(reader_data, embedder.model_id)
+    for row, answered_row, value in zip(rows, translated, held_out_reader_max(reader_data, batches)):
+        row["reader_max"] = answered_row["reader_max"] = float(value)
+    print(f"reader: {sum(sum(labels) for _, _, labels in reader_data)} positive of "
+          f"{sum(len(labels) for _, _, labels in reader_data)} sentences")
     # the rules as each model's questions are read: the full model's as they are, the other's through the glossary
     full, full_report = train_classifier("full", QUESTION_FEATURES, rows, y, batches, trees=True, ruled=ruled_as_is)
     # Questions in another language get a model of their own, trained on them alone over every feature as they
@@ -639,7 +690,7 @@ def main(argv=None) -> int:
                                     "crosslingual": cl, "p": next(crosslingual_p) if cl else p_full,
                                     "threshold": (crosslingual_model if cl else full).threshold,
                                     "rules": list(rules if cl else rules_as_is)}, ensure_ascii=False) + "\n")
-    model = JudgeModel(ranker, full, crosslingual_model, subject, meta)
+    model = JudgeModel(ranker, full, crosslingual_model, subject, meta, reader)
     data = model.to_dict()
     assert data["format"] == MODEL_FORMAT
     tmp = args.out.with_suffix(".tmp")

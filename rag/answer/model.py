@@ -1,8 +1,9 @@
 """The learned part of answering, as stored in ``judge_model.json``.
 
 The sentence ranker, the two answerability classifiers (Chinese questions; English ones by meaning
-only) and the subject floor, trained on the tune split by ``bench/train_judge.py``. Inference is
-numpy only. ``evidence`` ranks with the ranker; ``judge`` decides with the classifiers.
+only), the subject floor and the reader of sentence vectors (``Reader``), trained on the tune split by
+``bench/train_judge.py``. Inference is numpy only. ``evidence`` ranks with the ranker and reads the best
+sentences with the reader; ``judge`` decides with the classifiers.
 
 A classifier is a logistic regression, optionally averaged with boosted trees over the same features
 (``TreeEnsemble``): the trees can read interactions a linear model cannot (one feature mattering only when another
@@ -29,7 +30,8 @@ class FeatureSource(Protocol):
     def vector(self, names: Sequence[str]) -> np.ndarray: ...
 
 MODEL_PATH = Path(__file__).with_name("judge_model.json")
-MODEL_FORMAT = 3  # 2: a classifier may carry boosted trees beside its linear model; 3: ``crosslingual`` (was ``semantic``)
+MODEL_FORMAT = 4  # 2: a classifier may carry boosted trees beside its linear model; 3: ``crosslingual`` (was
+# ``semantic``); 4: the ``reader`` of sentence vectors
 
 
 @dataclass(frozen=True)
@@ -174,14 +176,53 @@ class Classifier:
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Whether a sentence answers a question, read from their e5 vectors: a logistic regression over the vectors'
+    elementwise product and their cosine, logit = [s ⊙ q, s · q] · coef + intercept. Plain cosine says a sentence is
+    about what the question is about; the weights say which of e5's dimensions must agree for it to give what the
+    question asks (trained on the tune split's candidate sentences: those holding the evidence of an answerable
+    question against the rest, every sentence of an unanswerable question among them, ``bench/train_judge.py``)."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    embed_model: str = ""  # the embedding model whose vectors it reads ("" reads any)
+
+    def __post_init__(self) -> None:
+        if len(self.coef) < 2:
+            raise ValueError("Reader: coef needs a weight per dimension and one for the cosine")
+        object.__setattr__(self, "_coef", np.asarray(self.coef, dtype=np.float64))  # made once (frozen)
+
+    def reads(self, embedder: object) -> bool:
+        """The reader's weights mean something for this embedder's vectors: the model it was trained on."""
+        return not self.embed_model or getattr(embedder, "model_id", self.embed_model) == self.embed_model
+
+    def logits(self, question: np.ndarray, sentences: np.ndarray) -> np.ndarray:
+        """One logit per row of ``sentences`` (unit vectors, as ``question``)."""
+        q = np.asarray(question, dtype=np.float64)
+        s = np.atleast_2d(np.asarray(sentences, dtype=np.float64))
+        if s.shape[1] + 1 != len(self.coef) or q.shape != (s.shape[1],):
+            raise ValueError(f"Reader: vectors of {s.shape[1]} dimensions against weights for {len(self.coef) - 1}")
+        coef = self._coef  # type: ignore[attr-defined]
+        return (s * q) @ coef[:-1] + (s @ q) * coef[-1] + self.intercept
+
+    def to_dict(self) -> dict:
+        return {"coef": list(self.coef), "intercept": self.intercept, "embed_model": self.embed_model}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Reader":
+        return cls(tuple(float(c) for c in data["coef"]), float(data["intercept"]), str(data.get("embed_model", "")))
+
+
+@dataclass(frozen=True)
 class JudgeModel:
-    """Everything learned: the sentence ranker, the two answerability classifiers, the subject floor."""
+    """Everything learned: the sentence ranker, the two answerability classifiers, the subject floor, the reader."""
 
     ranker: LinearModel
     full: Classifier | None
     crosslingual: Classifier | None  # for questions in another language (``QuestionAnalysis.crosslingual``)
     subject: dict
     meta: dict
+    reader: Reader | None = None  # the vectors' reading of each candidate sentence (``reader_max``)
 
     @classmethod
     def load(cls, path: str | Path = MODEL_PATH) -> "JudgeModel":
@@ -201,6 +242,7 @@ class JudgeModel:
                 Classifier.from_dict(data["crosslingual"]) if data.get("crosslingual") else None,
                 dict(data.get("subject", {})),
                 dict(data.get("meta", {})),
+                Reader.from_dict(data["reader"]) if data.get("reader") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:  # a field missing, of the wrong kind, or inconsistent
             raise ConfigError(f"回答判断模型文件 {path} 已损坏（{exc!r}）：请用 `python bench/train_judge.py` 重新训练") from exc
@@ -218,6 +260,7 @@ class JudgeModel:
             "full": self.full.to_dict() if self.full else None,
             "crosslingual": self.crosslingual.to_dict() if self.crosslingual else None,
             "subject": self.subject,
+            "reader": self.reader.to_dict() if self.reader else None,
         }
 
 

@@ -218,15 +218,18 @@ def fit_reader(data: list[tuple[np.ndarray, np.ndarray, list[int]]], embed_model
     return Reader(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), embed_model)
 
 
-def held_out_reader_max(data: list[tuple[np.ndarray, np.ndarray, list[int]]], groups: np.ndarray) -> np.ndarray:
-    """Each question's ``reader_max`` from a reader trained on the other writing batches (groups)."""
-    out = np.zeros(len(data))
+def held_out_reader_max(data: list[tuple[np.ndarray, np.ndarray, list[int]]], groups: np.ndarray,
+                        *readings: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """Each question's ``reader_max`` from a reader trained on the other writing batches (groups), for each of
+    ``readings``: (question vector, its ranked candidates' vectors) per question, as one model reads it."""
+    out = [np.zeros(len(data)) for _ in readings]
     for g in np.unique(groups):
         reader = fit_reader([d for d, group in zip(data, groups) if group != g])
         for i in np.flatnonzero(groups == g):
-            q, sentences, labels = data[i]
-            if labels:
-                out[i] = float(reader.logits(q, sentences[:READER_TOP]).max())
+            for values, reading in zip(out, readings):
+                q, sentences = reading[i]
+                if len(sentences):
+                    values[i] = float(reader.logits(q, sentences[:READER_TOP]).max())
     return out
 
 
@@ -618,6 +621,7 @@ def main(argv=None) -> int:
     # its sentences matched through the glossary's Chinese words (``translation``), for its own model
     rows, translated, labels, crosslingual, top1, ruled, ruled_as_is = [], [], [], [], [], [], []
     reader_data = []  # (question vector, its ranked candidates' vectors, their labels), for the reader
+    answered_vectors = []  # the ranked candidates' vectors as the question is answered (``translated``)
     for i, (q, analysis, passages, source) in enumerate(items):
         src_index, src_retriever = sources[source][:2]
         evidence = gather_evidence(analysis, passages, src_index, embedder, ranker=fold_rankers[fold_of[i]],
@@ -634,6 +638,11 @@ def main(argv=None) -> int:
                                     unknown_names=src_retriever.unknown_names(q["question"]))
                     if analysis.crosslingual else evidence)  # as the question is answered
         translated.append(answered.features)
+        # the reader reads the top sentences as they are ranked when the question is answered: an English
+        # question's through the glossary's words, for the model that reads it so
+        answered_vectors.append(vectors if answered is evidence else (
+            sentence_vectors([c.text for c in answered.sentences], src_index, embedder) if answered.sentences
+            else np.zeros((0, 0), np.float32)))
         ruled.append(rules_refusing(answered))
         ruled_as_is.append(rules_refusing(evidence))
         labels.append(0 if q["type"] == "unanswerable" else 1)
@@ -646,8 +655,12 @@ def main(argv=None) -> int:
     batches = np.array([q.get("batch", "") for q, _, _, _ in items])
     # 2b. the reader of the sentence vectors: each question's reader_max from a reader not trained on its batch
     reader = fit_reader(reader_data, embedder.model_id)
-    for row, answered_row, value in zip(rows, translated, held_out_reader_max(reader_data, batches)):
-        row["reader_max"] = answered_row["reader_max"] = float(value)
+    as_is, as_answered = held_out_reader_max(
+        reader_data, batches, [(q, vectors) for q, vectors, _ in reader_data],
+        [(q, vectors) for (q, _, _), vectors in zip(reader_data, answered_vectors)])
+    for row, answered_row, value, answered_value in zip(rows, translated, as_is, as_answered):
+        row["reader_max"] = float(value)
+        answered_row["reader_max"] = float(answered_value)  # the same dict as ``row`` for a Chinese question
     print(f"reader: {sum(sum(labels) for _, _, labels in reader_data)} positive of "
           f"{sum(len(labels) for _, _, labels in reader_data)} sentences")
     # the rules as each model's questions are read: the full model's as they are, the other's through the glossary

@@ -128,3 +128,49 @@ def test_the_packaged_model_was_trained_on_the_tune_split_less_its_fresh_batches
     _, digest = train_judge.load_questions(root / "eval" / "questions.jsonl", meta["split"],
                                            tuple(meta.get("excluded_batches", ())))
     assert digest == meta["questions_sha256"], "retrain: python bench/train_judge.py (README, Evaluation)"
+
+
+def _reader_questions(rng, n, answer_dim=0):
+    """Unit question vectors and three candidates each; the answering candidate (label 1, when the question is
+    answerable) agrees with the question on ``answer_dim`` only, the others on the rest."""
+    data = []
+    for k in range(n):
+        q = rng.normal(size=8)
+        q /= np.linalg.norm(q)
+        sentences = rng.normal(size=(3, 8)) * 0.1
+        answerable = k % 2 == 0
+        if answerable:
+            sentences[0, answer_dim] += q[answer_dim] * 5
+        sentences[1:, 1:] += q[1:] * 2
+        sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+        data.append((q, sentences, [1, 0, 0] if answerable else [0, 0, 0]))
+    return data
+
+
+def test_the_reader_learns_which_dimensions_must_agree_and_reproduces_scikit_learn():
+    data = _reader_questions(np.random.default_rng(0), 200)
+    reader = train_judge.fit_reader(data, "toy")
+    assert reader.embed_model == "toy" and len(reader.coef) == 8 + 1
+    q, sentences, _ = data[0]
+    # it ranks the sentence that agrees on the answer dimension above those that share the rest
+    assert reader.logits(q, sentences).argmax() == 0
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([train_judge.reader_rows(q, s) for q, s, _ in data])
+    y = np.concatenate([labels for _, _, labels in data])
+    lr = LogisticRegression(C=train_judge.READER_C, class_weight="balanced", max_iter=3000).fit(x, y)
+    assert reader.logits(q, sentences) == pytest.approx(lr.decision_function(train_judge.reader_rows(q, sentences)))
+
+
+def test_the_readers_held_out_values_never_come_from_a_reader_that_saw_the_batch():
+    data = _reader_questions(np.random.default_rng(1), 60)
+    groups = np.array(["a"] * 30 + ["b"] * 30)
+    reading = [(q, s) for q, s, _ in data]
+    (held_out,) = train_judge.held_out_reader_max(data, groups, reading)
+    only_b = train_judge.fit_reader(data[30:])  # what scores batch a: a reader trained on b alone
+    q, sentences, _ = data[0]
+    assert held_out[0] == pytest.approx(float(only_b.logits(q, sentences[:train_judge.READER_TOP]).max()))
+    # a second reading (as an English question is answered) is scored by the same held-out reader
+    shuffled = [(q, s[::-1]) for q, s in reading]
+    first, second = train_judge.held_out_reader_max(data, groups, reading, shuffled)
+    assert np.allclose(first, held_out) and second.shape == first.shape

@@ -218,6 +218,13 @@ def fit_reader(data: list[tuple[np.ndarray, np.ndarray, list[int]]], embed_model
     return Reader(tuple(float(c) for c in lr.coef_[0]), float(lr.intercept_[0]), embed_model)
 
 
+def ranked_vectors(evidence, index, embedder) -> np.ndarray:
+    """The e5 vectors of the evidence's ranked sentences, best first (none: an empty array)."""
+    if not evidence.sentences:
+        return np.zeros((0, 0), np.float32)
+    return sentence_vectors([c.text for c in evidence.sentences], index, embedder)
+
+
 def held_out_reader_max(data: list[tuple[np.ndarray, np.ndarray, list[int]]], groups: np.ndarray,
                         *readings: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
     """Each question's ``reader_max`` from a reader trained on the other writing batches (groups), for each of
@@ -627,8 +634,7 @@ def main(argv=None) -> int:
         evidence = gather_evidence(analysis, passages, src_index, embedder, ranker=fold_rankers[fold_of[i]],
                                    subject=subject_off)
         rows.append(evidence.features)
-        vectors = (sentence_vectors([c.text for c in evidence.sentences], src_index, embedder) if evidence.sentences
-                   else np.zeros((0, 0), np.float32))
+        vectors = ranked_vectors(evidence, src_index, embedder)
         reader_data.append((np.asarray(question_vector(analysis.text, embedder), np.float64),
                             np.asarray(vectors, np.float64),
                             [sentence_label(c.text, q["evidence"]) if q["type"] != "unanswerable" else 0
@@ -640,9 +646,7 @@ def main(argv=None) -> int:
         translated.append(answered.features)
         # the reader reads the top sentences as they are ranked when the question is answered: an English
         # question's through the glossary's words, for the model that reads it so
-        answered_vectors.append(vectors if answered is evidence else (
-            sentence_vectors([c.text for c in answered.sentences], src_index, embedder) if answered.sentences
-            else np.zeros((0, 0), np.float32)))
+        answered_vectors.append(vectors if answered is evidence else ranked_vectors(answered, src_index, embedder))
         ruled.append(rules_refusing(answered))
         ruled_as_is.append(rules_refusing(evidence))
         labels.append(0 if q["type"] == "unanswerable" else 1)

@@ -65,10 +65,11 @@ _SOURCE_VALUE_RE = re.compile(
 )
 # The heading of an issue's table of contents (「本期目录」, 「目录」, 「本期导读」).
 _CONTENTS_RE = re.compile(r"^(?:本期)?(?:目\s*录|导\s*读|要\s*目)$")
-# A headline printed with its section label in brackets: 「【聚焦】岚州今年…」.
-_LABELLED_RE = re.compile(r"^[【\[][^】\]]{1,6}[】\]]\S")
-_LABEL_PREFIX_RE = re.compile(r"^[【\[][^】\]]{1,6}[】\]]\s*(?=\S)")
-_BARE_LABEL_RE = re.compile(r"^[【\[][^】\]]{1,6}[】\]]$")
+# A section label in brackets: before a headline on its line (「【聚焦】岚州今年…」), or alone over it (「【访谈】」).
+_BRACKET_LABEL = r"[【\[][^】\]]{1,6}[】\]]"
+_LABELLED_RE = re.compile(rf"^{_BRACKET_LABEL}\S")
+_LABEL_PREFIX_RE = re.compile(rf"^{_BRACKET_LABEL}\s*(?=\S)")
+_BARE_LABEL_RE = re.compile(rf"^{_BRACKET_LABEL}$")
 # Meta lines are short: a longer line with a colon is a sentence ("时间：…" as prose).
 MAX_META_CHARS = 80
 # The header block of the first article starts within this many lines (a section

@@ -126,6 +126,23 @@ def test_clean_text_drops_running_headers_repeated_on_every_page():
     assert lines == [f"第{i}段内容，这里是一个完整的句子。" for i in range(4)]
 
 
+def test_clean_text_keeps_a_repeated_section_label_over_headlines_the_contents_list():
+    """「观察」 over three articles is a section label, not a running header (kb5's 111 lost three articles so)."""
+    heads = ["外卖平台清零行动：网络餐饮监管迈向穿透式核验", "预付式消费之困如何破解", "以信用为钥匙：信用风险分类监管观察"]
+    contents = "".join(f"观察\t{3 + i}\n\n{h}\t{3 + i}\n\n" for i, h in enumerate(heads))
+    body = "".join(f" 观察\n\n{h}\n\n第{i}篇的正文，这里是一个完整的句子。\n\n{3 + i}\n\n" for i, h in enumerate(heads))
+    lines = clean_text("市场监管通讯\n\n" + contents + body).split("\n")
+    assert lines.count("观察") == 3
+    for h in heads:
+        assert lines[lines.index(h) - 1] == "观察"
+
+
+def test_clean_text_drops_a_repeated_line_over_headlines_the_contents_do_not_list():
+    raw = "要闻\t1\n\n另一篇标题\t2\n\n" + "".join(
+        f"江苏创业投资\n\n第{i}段标题行\n\n第{i}段内容，这里是一个完整的句子。\n\n" for i in range(3))
+    assert "江苏创业投资" not in clean_text(raw).split("\n")
+
+
 def test_clean_text_one_paragraph_per_line_broken_at_a_page_end():
     long = "要实现“科技—产业—金融”良性循环发展，需要突破以往依赖不动产或者固定资产抵押的信贷模式，优化金融供给。"
     raw = "\n".join([

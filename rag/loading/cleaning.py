@@ -119,11 +119,38 @@ def _layout_lines(raw: str) -> set[int]:
     return drop
 
 
+# A body line this long or longer that begins a contents entry is that entry's headline (a long headline can
+# wrap, so its first line is a prefix of the entry); shorter lines are too common to tell.
+MIN_LISTED_HEADLINE = 6
+MAX_LABEL_CHARS = 6  # a section label: 「观察」「创业投资」「理论周刊」
+
+
+def _squash(t: str) -> str:
+    return re.sub(r"\s+", "", t)
+
+
+def _listed_labels(lines: list[_Line], layout: set[int]) -> set[str]:
+    """Short lines repeated in the body whose every occurrence stands over a headline the contents list: section
+    labels (「观察」 over each of three articles), not a running header, which heads pages, not articles."""
+    # the layout lines (contents and the front matter above them), each without its page number
+    entries = [_squash(re.sub(r"(\.{3,}|[…⋯]{2,}|·{3,})?\s*\d{1,3}$", "", ln.text))
+               for i, ln in enumerate(lines) if i in layout]
+    heads: dict[str, bool] = {}
+    for i, ln in enumerate(lines):
+        if i in layout or len(ln.text) > MAX_LABEL_CHARS:
+            continue
+        nxt = _squash(lines[i + 1].text) if i + 1 < len(lines) else ""
+        listed = len(nxt) >= MIN_LISTED_HEADLINE and any(e.startswith(nxt) for e in entries)
+        heads[ln.text] = heads.get(ln.text, True) and listed
+    return {t for t, ok in heads.items() if ok}
+
+
 def _drop_layout(lines: list[_Line], raw: str) -> list[_Line]:
     layout = _layout_lines(raw)
     counts: dict[str, int] = {}
     for ln in lines:
         counts[ln.text] = counts.get(ln.text, 0) + 1
+    labels = _listed_labels(lines, layout) if layout else set()
     kept: list[_Line] = []
     for i, ln in enumerate(lines):
         t = ln.text
@@ -134,7 +161,7 @@ def _drop_layout(lines: list[_Line], raw: str) -> list[_Line]:
         if len(t) <= 30 and (_ISSUE_RE.match(t) or _CAPS_RE.match(t) or t.endswith(" 主办")):
             continue
         if (counts[t] >= 3 and len(t) <= 20 and not _ends_final(t)
-                and not _SOURCE_RE.match(t) and not re.search(r"[，,]", t)):
+                and not _SOURCE_RE.match(t) and not re.search(r"[，,]", t) and t not in labels):
             continue  # running header repeated on every page
         if _CAPTION_RE.match(t) and len(t) <= 80:
             continue  # photo caption or credit: not article text, not an article end

@@ -63,6 +63,13 @@ def test_markdown_shows_refusal_language_and_gate_figures():
     assert "… 1 more in the JSON output." in _report().to_markdown(max_failures=1)
 
 
+def test_failure_table_keeps_an_english_question_s_word_breaks_on_one_line():
+    rows = _rows()
+    rows[1].question = "How many\n satellites |  were launched?"
+    text = _report(rows).to_markdown()
+    assert "| How many satellites ｜ were launched? |" in text
+
+
 def test_write_json_is_strict_and_leaves_no_temporary_file(tmp_path):
     out = tmp_path / "deep" / "er" / "report.json"
     write_json(_report().to_dict(), out)

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import EvalOutputError
-from .metrics import squash
 
 FAILURE_CELL_CHARS = 60  # question text shown in the failure table
 ANSWER_CELL_CHARS = 80
@@ -197,7 +196,9 @@ def _f(value, digits: int = 3) -> str:
 
 
 def _cell(text: str, limit: int) -> str:
-    text = squash(text).replace("|", "｜")
+    """One table cell: whitespace runs become one space (an English question keeps its word breaks), a pipe
+    becomes a full-width one, and a long text is cut at ``limit`` characters."""
+    text = " ".join(text.split()).replace("|", "｜")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -275,6 +275,16 @@ def test_an_issue_with_only_section_labels_is_cut_at_them():
     assert [d.publication for d in docs] == ["", "江屿市交通能源研究会综合整理"]
 
 
+def test_a_staff_byline_under_a_labelled_headline_is_not_part_of_the_title():
+    """「本刊记者 方晓禾」 under the headline stays in the text, out of the title (kb9's 122 had it in six titles)."""
+    lines = list(LABELLED_ISSUE)
+    lines.insert(lines.index("氢能重卡跑上干线", 5) + 1, "本刊通讯员 卢思远")
+    lines.insert(lines.index("低空物流驶入“航线时代”", 5) + 1, "本刊记者 方晓禾")
+    docs = split_articles("\n".join(lines), "issue.txt")
+    assert [d.title for d in docs] == ["低空物流驶入“航线时代”", "氢能重卡跑上干线"]
+    assert "本刊记者 方晓禾" in docs[0].text and "本刊通讯员 卢思远" in docs[1].text
+
+
 def test_a_label_over_a_short_part_leaves_the_file_whole():
     """A label over a part too short for an article (a box, a note) is no article boundary."""
     lines = LABELLED_ISSUE[:-6] + ["产业", "氢能重卡跑上干线", "销量1860辆。", "来源：本刊"]

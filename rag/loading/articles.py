@@ -57,6 +57,9 @@ _META_RE = re.compile(
     # an interview's credits: 「采访／本刊记者 孙悦　整理／实习生 杨帆」
     r"|^(?:采访|整理|采写|撰文|口述|摄影)\s*[/／|｜]"
 )
+# A staff byline under a headline (「本刊记者 方晓禾」「本刊通讯员 卢思远」): not part of the headline. It is not a meta line:
+# counted as one, it made Markdown interviews' 「### 小标题」 over 「记者：……？」 read as articles' header blocks.
+_STAFF_BYLINE_RE = re.compile(r"^本[报刊](?:特约)?(?:记者|通讯员|评论员)\s*\S")
 _DATE_LINE_RE = re.compile(rf"^{_DATE_ONLY}$")
 _DATELINE_RE = re.compile(r"^[\d\s年月日号期第总\-/.:：（）()〇零一二三四五六七八九十星周一二三四五六天]+$")
 _NAME_DATE_RE = re.compile(rf"(?<=[\u4e00-\u9fff])\s*(?={_DATE_ONLY})")
@@ -97,7 +100,7 @@ def _headline_like(t: str) -> bool:
     """A short line without a full stop: a title, subtitle or heading."""
     if len(t) > 40 or not _LETTERS_RE.search(t):
         return False  # too long for a headline, or a bare number
-    if _is_marker(t) or _AUTHOR_NOTE_RE.match(t) or is_meta(t):
+    if _is_marker(t) or _AUTHOR_NOTE_RE.match(t) or is_meta(t) or _STAFF_BYLINE_RE.match(t):
         return False
     if "。" in t or t.endswith(("，", "、", "：", ":", ",")):
         return False

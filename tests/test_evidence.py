@@ -5,7 +5,7 @@ from rag.answer.analysis import analyze
 from rag.answer.evidence import (
     SentenceEvidence, shared_phrases,
     QUESTION_FEATURES, SENTENCE_FEATURES, LinearModel, candidate_sentences, gather_evidence, sentence_vectors,
-    is_proper_name, known_to, mentions, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
+    is_proper_name, known_to, mentions, names_its_own, on_subject, slot_filled, slot_near, stands_alone, subject_coverage,
     CROSSLINGUAL_FEATURES, unplaced_names, question_features, cut_from_known, READER_TOP, question_vector,
 )
 from rag.answer.model import Reader, default_model
@@ -253,6 +253,15 @@ def test_a_proper_name_the_passages_never_mention_leaves_the_question_off_their_
     # an English question's quoted words are never the articles' words: no name is missing
     ev = gather_evidence('How many countries buy the "humanised mice" of Biocytogen?', passages, None, e5_embedder)
     assert ev.analysis.crosslingual and ev.missing_names == []
+
+
+def test_the_articles_own_names_are_the_ones_no_dictionary_holds():
+    joined = "澜康生物与维尔德制药签署协议。中国企业。"
+    assert names_its_own(("ADC", "澜康"), ["ADC"], joined)
+    assert not names_its_own(("ADC", "中国"), ["ADC"], joined)  # a proper noun of the dictionary: any text holds it
+    assert not names_its_own(("ADC", "澜康"), ["ADC", "澜康"], joined)  # itself missing
+    assert not names_its_own(("ADC", "汀和"), ["ADC"], joined)  # not in the passages
+    assert not names_its_own(("巴黎", "中国队", "2024年"), ["巴黎"], "中国队2024年")  # holds 中国; a date
 
 
 def test_proper_names_are_latin_names_and_the_dictionarys_proper_nouns():

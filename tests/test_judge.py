@@ -130,6 +130,21 @@ def test_evidence_judge_step_returns_a_verdict(e5_embedder):
     assert not off.answerable and not off.subject_found and off.reason
 
 
+@pytest.mark.slow
+def test_a_missing_name_beside_the_articles_own_name_leaves_the_question_to_the_model(e5_embedder):
+    """kb9's 「澜康生物那款ADC…授给了哪家公司」: the article writes 抗体偶联药物, never ADC. The extractive judge still
+    refuses on the missing name; the LLM-mode gate does not, since the passages are on the question's subject and
+    name its other name (百奥赛图 here), one no dictionary holds."""
+    step = EvidenceJudge(None, e5_embedder)
+    v = step("百奥赛图那批CRO小鼠输送给了多少个国家和地区？", [passage()])
+    assert v.evidence.missing_names == ["CRO"] and not v.evidence.subject_found and not v.answerable
+    assert v.evidence.subject_named and v.subject_found and "CRO" in v.reason
+    # a name alone, or beside a name any text may hold, is still off the articles' subject
+    for question in ("Nike的小鼠输送给了多少个国家和地区？", "厦门的小鼠输送给了多少个国家和地区？"):
+        off = step(question, [passage()])
+        assert not off.evidence.subject_named and not off.subject_found
+
+
 def test_a_list_the_articles_do_not_give_in_full_is_for_the_classifier_to_weigh():
     """The list shortfall is a feature (``list_short``), not a rule: held out by batch it refused as many
     unanswerable questions without the rule, and four of its 24 refusals on tune were answerable questions."""

@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..chunking import split_sentences
-from ..glossary import MIN_PINYIN_KEY as MIN_PINYIN_NAME, english_name_forms, pinyin_of, proper_nouns
+from ..glossary import MIN_PINYIN_KEY as MIN_PINYIN_NAME, common_words, english_name_forms, pinyin_of, proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
 from ..text import ANAPHOR_RE, CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
@@ -129,6 +129,10 @@ class Evidence:
     day_missing: str | None = None
     # an English question's capitalised names neither the glossary nor the passages place (Nike, Etsy)
     unplaced: list[str] = field(default_factory=list)
+    # a name of the question is missing (``missing_names``), but the passages are on its subject and name another of
+    # its names, one the dictionary does not know (澜康 in 「澜康生物那款ADC…授给了哪家公司」, where the article
+    # writes 抗体偶联药物 for ADC): not an off-corpus question, so the LLM-mode gate leaves it to the model
+    subject_named: bool = False
 
     @property
     def qtype(self) -> str:
@@ -154,6 +158,7 @@ class Evidence:
             "list_shortfall": self.list_shortfall.to_dict() if self.list_shortfall else None,
             "day_missing": self.day_missing,
             "unplaced": list(self.unplaced),
+            "subject_named": self.subject_named,
         }
 
 
@@ -712,6 +717,18 @@ def is_proper_name(entity: str, question: str = "") -> bool:
     return entity in proper_nouns() and (not question or stands_alone(question, entity))
 
 
+def names_its_own(entities: Sequence[str], missing: Sequence[str], joined: str) -> bool:
+    """Whether ``joined`` (the passages) holds one of the question's Chinese ``entities`` besides the ``missing``
+    names that CC-CEDICT knows neither as a proper noun nor as a common word, nor holds a proper noun of: a name of
+    the articles' own (澜康), not one any text may hold (中国, 华为, 中国队) and not a date (2023年)."""
+    known, names = proper_nouns() | common_words(), proper_nouns()
+
+    def own(e: str) -> bool:
+        return (bool(CJK_RE.search(e)) and not re.search(r"\d", e) and e not in known
+                and not any(e[i:j] in names for i in range(len(e)) for j in range(i + 2, len(e) + 1)))
+    return any(e not in missing and own(e) and e in joined for e in entities)
+
+
 def known_to(name: str, idf: IdfFn | None) -> bool:
     """Whether the knowledge base holds every token of ``name`` (IDF above 0). Top passages that do not
     mention a name the articles use a hundred times (中国, for 「我国」 passages) are no sign the question is
@@ -852,10 +869,12 @@ def gather_evidence(
     features["list_short"] = 1.0 if shortfall else 0.0
     features["unplaced_names"] = 1.0 if unplaced else 0.0
     # A proper name of the question the passages never mention (厦门, SU7): they are about something else.
+    topical = on_subject(features, analysis.crosslingual, subject or {})
     return Evidence(analysis, passages, ranked, features, missing, found,
-                    subject_found=not names and on_subject(features, analysis.crosslingual, subject or {}),
+                    subject_found=not names and topical,
                     missing_names=names, period_mismatch=period_mismatch(analysis, passages, ranked),
-                    list_shortfall=shortfall, day_missing=day_missing(analysis, ranked), unplaced=unplaced)
+                    list_shortfall=shortfall, day_missing=day_missing(analysis, ranked), unplaced=unplaced,
+                    subject_named=bool(names) and topical and names_its_own(analysis.entities, names, joined))
 
 
 def on_subject(features: dict[str, float], crosslingual: bool, subject: dict) -> bool:

@@ -181,7 +181,9 @@ class EvidenceJudge:
             else:
                 decision = self._coordinated(question, passages) or decision
         reason = decision.reason or (refusal_reason(evidence) if not evidence.subject_found else "")
-        return Verdict(decision.answerable, evidence.subject_found, reason, evidence, decision.probability)
+        # the LLM-mode gate's reading: off-corpus only when nothing on the subject was found, not merely a name
+        on_subject = evidence.subject_found or evidence.subject_named
+        return Verdict(decision.answerable, on_subject, reason, evidence, decision.probability)
 
     def _coordinated(self, question: str, passages: list) -> Decision | None:
         """「A和B各自X」 asks X of A and of B: answerable when the passages name both A and B (every term of each)

@@ -50,6 +50,15 @@ ENGLISH_STOP_WORDS = frozenset(
 MIN_CJK_FOR_LEXICAL = 4  # shortest Chinese question in the set has 6 characters; 4 leaves room
 
 
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+def squash(text: str) -> str:
+    """The text with all whitespace removed: how evidence strings, titles and contents entries are compared
+    (Chinese runs words together; a PDF's hard wraps and spaces mean nothing)."""
+    return _WHITESPACE_RE.sub("", text)
+
+
 def clause_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each clause of ``text``, the mark that ends it included."""
     return [m.span() for m in _CLAUSE_RE.finditer(text)]

@@ -10,8 +10,14 @@ from rag.text import (
     mark_sentence,
     marks,
     marks_after_closers,
+    squash,
     strip_marks,
 )
+
+
+def test_squash_removes_every_kind_of_whitespace():
+    assert squash(" 澜江 生物\n医药\t2100 亿元\u3000 ") == "澜江生物医药2100亿元"
+    assert squash("") == ""
 
 
 def test_word_characters_are_chinese_letters_and_digits():

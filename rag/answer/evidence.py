@@ -39,7 +39,7 @@ from ..chunking import split_sentences
 from ..glossary import MIN_PINYIN_KEY as MIN_PINYIN_NAME, common_words, english_name_forms, pinyin_of, proper_nouns
 from ..embedding.cache import VectorLRU, cache_key, query_vector
 from ..schema import Passage
-from ..text import ANAPHOR_RE, CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before
+from ..text import ANAPHOR_RE, CJK_RANGES, CJK_RE, LATIN_WORD_RE, SPEECH_VERB_RE, jieba, sentence_before, squash
 from .analysis import (
     DEFINITION_RE, FACTOID_TYPES, LIST_RE, MEASURES, PLACE_RE, WHY_RE, YEAR_OR_DATE_RE, QuestionAnalysis, analyze,
     asked_measure, asks_superlative, carries_number, date_values, tokens,
@@ -306,16 +306,12 @@ def _share_in(pieces: Sequence[str], text: str) -> float:
 MIN_QUESTION_NUMBERS_NEAR = 0.5
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 # ---------------------------------------------------------------- the asked-for slot
 
 def slot_filled(analysis: QuestionAnalysis, sentence: str) -> tuple[bool, bool]:
     """(typed, new): the sentence carries the asked-for kind of answer; and a value of it not in the question."""
-    q = _squash(analysis.text)
-    s = _squash(sentence)
+    q = squash(analysis.text)
+    s = squash(sentence)
     kind = analysis.qtype
     if kind == "number":
         typed = carries_number(s, analysis.unit)
@@ -402,7 +398,7 @@ SLOT_WINDOW = 12  # characters between the asked-about attribute and its value (
 
 def _values(analysis: QuestionAnalysis, sentence: str) -> list[int]:
     """Positions of values of the asked-for kind in ``sentence`` that the question does not already hold."""
-    q = _squash(analysis.text)
+    q = squash(analysis.text)
     kind = analysis.qtype
     if kind == "number":
         rest = YEAR_OR_DATE_RE.sub(lambda m: "#" * len(m.group()), sentence)
@@ -547,7 +543,7 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[SentenceEvidence]:
             text = p.text[s:e]
             if len(text) < MIN_SENTENCE_CHARS or text == p.title or _QUESTION_END_RE.search(text):
                 continue
-            key = _squash(text)
+            key = squash(text)
             if key in seen:  # overlapping chunks repeat sentences: keep the higher-ranked passage's copy
                 continue
             seen.add(key)
@@ -582,7 +578,7 @@ def sentence_features(
         own_cov = _coverage(weights, own)
         lo = spans[max(c.index - NEIGHBOURHOOD, 0)][0]
         hi = spans[min(c.index + NEIGHBOURHOOD, len(spans) - 1)][1]
-        window = _squash(p.title + p.text[lo:hi])
+        window = squash(p.title + p.text[lo:hi])
         slot_text = resolve_anaphor(analysis, c.text, sentence_before(p.text, spans, c.index))
         typed, new = slot_filled(analysis, slot_text)
         own_chars = _chars(c.text)
@@ -829,7 +825,7 @@ def gather_evidence(
         subject = subject if subject is not None else model.subject
         reader = reader or model.reader
     candidates = candidate_sentences(passages)
-    joined = _squash("".join(p.title + p.text for p in passages))
+    joined = squash("".join(p.title + p.text for p in passages))
     missing = [e for e in analysis.entities if e not in joined]
     # Only a Chinese question: an English one's quoted words are not the articles' words. The question's other
     # terms are read too: jieba tags some place names as common nouns (「烟台给…」: 烟台/n), the dictionary does not.

@@ -40,6 +40,8 @@ import unicodedata
 from collections import Counter
 from typing import Callable, Iterable, Sequence
 
+from ..text import squash
+
 QUESTION_TYPES = ("number", "entity", "definition", "list", "why", "multi", "unanswerable")
 RECALL_KS = (1, 3, 5, 10)
 MRR_DEPTH = 10
@@ -50,16 +52,10 @@ CITATION_SUPPORT_THRESHOLD = 0.5
 LATENCY_STAGES = ("embed", "search", "retrieve", "answer")
 GATE_REFUSE = "refuse"  # Answer.gate when the pipeline refused before calling the generator
 
-_WS = re.compile(r"\s+")
 _MARKS = re.compile(r"\[\d+(?:\s*[,，、]\s*\d+)*\]")
 
 
 # ---------------------------------------------------------------- text
-
-
-def squash(text: str) -> str:
-    """Remove all whitespace: how evidence strings are written and matched."""
-    return _WS.sub("", text)
 
 
 def strip_marks(text: str) -> str:

@@ -17,7 +17,8 @@ from typing import Any, Iterable, Sequence
 
 from ..config import PROJECT_ROOT
 from ..errors import QuestionSetError
-from .metrics import QUESTION_TYPES, squash
+from ..text import squash
+from .metrics import QUESTION_TYPES
 
 SPLITS = ("tune", "test")
 LANGS = ("zh", "en")

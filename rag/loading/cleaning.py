@@ -15,6 +15,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..text import squash
+from .formats import MAX_LABEL_CHARS
+
 _FW_PUNCT = "，。、；：？！…—·“”‘’（）《》〈〉【】「」『』〔〕．～％"
 _FINAL = "。！？；…"
 _CLOSERS = "”’）)」』》】"
@@ -122,24 +125,20 @@ def _layout_lines(raw: str) -> set[int]:
 # A body line this long or longer that begins a contents entry is that entry's headline (a long headline can
 # wrap, so its first line is a prefix of the entry); shorter lines are too common to tell.
 MIN_LISTED_HEADLINE = 6
-MAX_LABEL_CHARS = 6  # a section label: 「观察」「创业投资」「理论周刊」
 
-
-def _squash(t: str) -> str:
-    return re.sub(r"\s+", "", t)
 
 
 def _listed_labels(lines: list[_Line], layout: set[int]) -> set[str]:
     """Short lines repeated in the body whose every occurrence stands over a headline the contents list: section
     labels (「观察」 over each of three articles), not a running header, which heads pages, not articles."""
     # the layout lines (contents and the front matter above them), each without its page number
-    entries = [_squash(re.sub(r"(\.{3,}|[…⋯]{2,}|·{3,})?\s*\d{1,3}$", "", ln.text))
+    entries = [squash(re.sub(r"(\.{3,}|[…⋯]{2,}|·{3,})?\s*\d{1,3}$", "", ln.text))
                for i, ln in enumerate(lines) if i in layout]
     heads: dict[str, bool] = {}
     for i, ln in enumerate(lines):
         if i in layout or len(ln.text) > MAX_LABEL_CHARS:
             continue
-        nxt = _squash(lines[i + 1].text) if i + 1 < len(lines) else ""
+        nxt = squash(lines[i + 1].text) if i + 1 < len(lines) else ""
         listed = len(nxt) >= MIN_LISTED_HEADLINE and any(e.startswith(nxt) for e in entries)
         heads[ln.text] = heads.get(ln.text, True) and listed
     return {t for t, ok in heads.items() if ok}

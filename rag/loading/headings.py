@@ -26,6 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from ..text import squash
 from .cleaning import _ENUM_RE
 from .formats import MAX_LABEL_CHARS, Heading
 
@@ -45,9 +46,6 @@ _NUMBERED_RE = re.compile(r"^\s*(\d+(?:\.\d+)+|第\s*[\d一二三四五六七八
 def has_sentence(lines: list[str]) -> bool:
     return any(_SENTENCE_RE.search(l) for l in lines)
 
-
-def squash(s: str) -> str:
-    return re.sub(r"\s+", "", s)
 
 
 def find_lines(lines: list[str], text: str, start: int = 0, stop: int | None = None,

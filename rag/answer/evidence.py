@@ -717,10 +717,10 @@ def names_its_own(entities: Sequence[str], missing: Sequence[str], joined: str) 
     """Whether ``joined`` (the passages) holds one of the question's Chinese ``entities`` besides the ``missing``
     names that CC-CEDICT knows neither as a proper noun nor as a common word, nor holds a proper noun of: a name of
     the articles' own (澜康), not one any text may hold (中国, 华为, 中国队) and not a date (2023年)."""
-    known, names = proper_nouns() | common_words(), proper_nouns()
+    names, words = proper_nouns(), common_words()
 
     def own(e: str) -> bool:
-        return (bool(CJK_RE.search(e)) and not re.search(r"\d", e) and e not in known
+        return (bool(CJK_RE.search(e)) and not re.search(r"\d", e) and e not in names and e not in words
                 and not any(e[i:j] in names for i in range(len(e)) for j in range(i + 2, len(e) + 1)))
     return any(e not in missing and own(e) and e in joined for e in entities)
 

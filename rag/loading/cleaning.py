@@ -127,7 +127,6 @@ def _layout_lines(raw: str) -> set[int]:
 MIN_LISTED_HEADLINE = 6
 
 
-
 def _listed_labels(lines: list[_Line], layout: set[int]) -> set[str]:
     """Short lines repeated in the body whose every occurrence stands over a headline the contents list: section
     labels (「观察」 over each of three articles), not a running header, which heads pages, not articles."""

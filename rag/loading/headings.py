@@ -47,7 +47,6 @@ def has_sentence(lines: list[str]) -> bool:
     return any(_SENTENCE_RE.search(l) for l in lines)
 
 
-
 def find_lines(lines: list[str], text: str, start: int = 0, stop: int | None = None,
                cut: bool = True) -> tuple[list[str], tuple[int, int] | None]:
     """Where ``text`` stands as whole lines from line ``start`` on: (lines, (first, count)).
